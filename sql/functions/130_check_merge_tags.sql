@@ -1,0 +1,27 @@
+-- drip.check_merge_tags(p_text text, p_field text) returns void
+-- Refuses text whose {{...}} placeholders are not FirstName, LastName or Email.
+create or replace function drip.check_merge_tags(p_text text, p_field text) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_tag text;
+begin
+    for v_tag in
+        select m[1] from regexp_matches(p_text, '\{\{([^}]*)\}\}', 'g') as m
+    loop
+        if v_tag !~* '^\s*(FirstName|LastName|Email)\s*(\|[^{}]*)?$' then
+            raise exception 'unknown merge tag {{%}} in %', left(v_tag, 60), p_field
+                using errcode = '22023', column = p_field,
+                      detail = format('field: %s', p_field),
+                      hint = 'Use {{FirstName}}, {{LastName}} or {{Email}}, optionally with a fallback: {{FirstName|there}}.';
+        end if;
+    end loop;
+    if regexp_replace(p_text, '\{\{[^}]*\}\}', '', 'g') ~ '\{\{|\}\}' then
+        raise exception 'unbalanced merge tag braces in %', p_field
+            using errcode = '22023', column = p_field,
+                  detail = format('field: %s', p_field),
+                  hint = 'Write merge tags as {{FirstName}}; close every {{ with }}.';
+    end if;
+end
+$$;

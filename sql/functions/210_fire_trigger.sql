@@ -1,0 +1,24 @@
+-- drip.fire_trigger(p_trigger_type text, p_contact_id bigint, p_value text default null) returns integer
+-- Entry point for applications with their own tables: enrolls the contact into every matching
+-- active sequence and returns how many new enrollments; repeating an event is a no-op.
+create or replace function drip.fire_trigger(
+    p_trigger_type text, p_contact_id bigint, p_value text default null
+) returns integer
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform drip.check_trigger(p_trigger_type, case when p_trigger_type = 'anniversary' then p_value end);
+    if p_contact_id is null or not exists (select 1 from drip.contacts c where c.id = p_contact_id) then
+        raise exception 'contact % does not exist', coalesce(p_contact_id::text, 'NULL')
+            using errcode = '23503', column = 'p_contact_id', detail = 'field: p_contact_id',
+                  hint = 'Pass the id of a row in drip.contacts.';
+    end if;
+    return drip.enroll_events(p_trigger_type, array[p_contact_id], array[p_value],
+        case when p_trigger_type = 'anniversary' then drip.utc_date(now()) end);
+end
+$$;
+revoke all on function drip.fire_trigger(text, bigint, text) from public;
+comment on function drip.fire_trigger(text, bigint, text) is
+    'Enrolls a contact into every matching active sequence; returns how many new enrollments.';

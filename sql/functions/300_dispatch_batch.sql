@@ -1,0 +1,68 @@
+-- drip.dispatch_batch(p_now timestamptz, p_limit integer) returns integer
+-- One batch of the dispatcher: claims up to p_limit due enrollments (SKIP LOCKED), queues
+-- the next active step of each, advances or completes them. Returns how many it claimed.
+create or replace function drip.dispatch_batch(p_now timestamptz, p_limit integer) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+    v_claimed integer;
+    v_queued integer;
+begin
+    with due as (
+        select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent
+        from drip.enrollments e
+        where e.status = 'active'
+          and e.next_step_due_at <= p_now
+          -- one step per enrollment per call: a step queued by this call is not taken again
+          and e.last_step_sent_at is distinct from p_now
+          and exists (select 1 from drip.sequences s where s.id = e.sequence_id and s.active)
+        order by e.next_step_due_at, e.id
+        limit p_limit
+        for update of e skip locked
+    ), planned as (
+        select d.id, d.contact_id, d.last_step_order_sent,
+               cur.id as step_id, cur.step_order, cur.subject, cur.html_body,
+               nxt.delay_hours as next_delay
+        from due d
+        left join lateral (
+            select st.id, st.step_order, st.subject, st.html_body from drip.sequence_steps st
+            where st.sequence_id = d.sequence_id and st.active and st.step_order > d.last_step_order_sent
+            order by st.step_order limit 1
+        ) cur on true
+        left join lateral (
+            select st.delay_hours from drip.sequence_steps st
+            where st.sequence_id = d.sequence_id and st.active and st.step_order > cur.step_order
+            order by st.step_order limit 1
+        ) nxt on true
+    ), queued as (
+        insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body)
+        select p.id, p.step_id, p.contact_id, c.email,
+               drip.render_subject(p.subject, c.first_name, c.last_name, c.email),
+               drip.render_merge(p.html_body, c.first_name, c.last_name, c.email, true)
+        from planned p
+        join drip.contacts c on c.id = p.contact_id and c.unsubscribed_at is null
+        where p.step_id is not null
+        on conflict (enrollment_id, step_id) do nothing
+        returning 1
+    ), advanced as (
+        update drip.enrollments e
+        set last_step_order_sent = coalesce(p.step_order, e.last_step_order_sent),
+            last_step_sent_at = case when p.step_id is null then e.last_step_sent_at else p_now end,
+            next_step_due_at = case when p.next_delay is null then null
+                                    else p_now + p.next_delay * interval '1 hour' end,
+            status = case when p.next_delay is null then 'completed' else 'active' end,
+            completed_at = case when p.next_delay is null then p_now end
+        from planned p
+        where e.id = p.id
+        returning 1
+    )
+    select (select count(*) from advanced), (select count(*) from queued)
+    into v_claimed, v_queued;
+
+    if v_queued > 0 then
+        perform pg_notify('drip_outbox', '');
+    end if;
+    return v_claimed;
+end
+$$;

@@ -1,0 +1,20 @@
+-- call drip.dispatch_due(p_now timestamptz default now())
+-- Queues the next step of every due enrollment, committing after each batch of 1000.
+-- Safe to run concurrently (SKIP LOCKED). It commits, so it carries no SET clause and every
+-- name is qualified; CALL it outside an explicit transaction block.
+create or replace procedure drip.dispatch_due(p_now timestamptz default now())
+language plpgsql
+as $$
+declare
+    v_batch constant integer := 1000;
+    v_claimed integer;
+begin
+    loop
+        v_claimed := drip.dispatch_batch(p_now, v_batch);
+        commit;
+        exit when v_claimed < v_batch;
+    end loop;
+end
+$$;
+comment on procedure drip.dispatch_due(timestamptz) is
+    'Queues the next step of every due enrollment in committed batches; safe to run concurrently.';

@@ -1,0 +1,56 @@
+-- roles drip_app, drip_runner, drip_admin and their grants
+-- Least privilege: applications write their tables and read sequences; runners dispatch,
+-- sweep and work the outbox; admins manage sequences. Nothing is granted to PUBLIC.
+do $$
+declare
+    v_role text;
+begin
+    foreach v_role in array array['drip_app', 'drip_runner', 'drip_admin'] loop
+        if not exists (select 1 from pg_catalog.pg_roles where rolname = v_role) then
+            begin
+                execute format('create role %I nologin', v_role);
+            exception when duplicate_object or unique_violation then
+                null;  -- another database of this cluster created it a moment ago
+            end;
+        end if;
+    end loop;
+end
+$$;
+
+revoke all on all tables in schema drip from public;
+revoke all on all functions in schema drip from public;
+revoke all on all procedures in schema drip from public;
+grant usage on schema drip to drip_app, drip_runner, drip_admin;
+
+-- pure helpers anyone with schema usage may call
+grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip.html_escape(text),
+    drip.render_merge(text, text, text, text, boolean), drip.render_subject(text, text, text, text),
+    drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text)
+    to drip_app, drip_runner, drip_admin;
+
+-- applications: write contact data, read configuration, fire triggers
+grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
+    drip.group_members, drip.purchases, drip.link_clicks to drip_app;
+grant select on drip.sequences, drip.sequence_steps, drip.sequence_overview to drip_app;
+grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date)
+    to drip_app;
+
+-- runners: dispatch, sweep, drain
+grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps, drip.runners,
+    drip.status to drip_runner;
+grant select, update on drip.enrollments to drip_runner;
+grant select, insert, update on drip.outbox, drip.sweeps, drip.runners to drip_runner;
+grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date) to drip_runner;
+grant execute on function drip.dispatch_batch(timestamptz, integer), drip.claim_sweep(date, text),
+    drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
+    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date)
+    to drip_runner;
+
+-- admins: everything a runner does, plus sequences and operator actions
+grant drip_runner to drip_admin;
+grant select, insert, update, delete on drip.sequences, drip.sequence_steps to drip_admin;
+grant select on all tables in schema drip to drip_admin;
+grant update on drip.contacts to drip_admin;
+grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
+    drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
+    drip.fire_trigger(text, bigint, text) to drip_admin;

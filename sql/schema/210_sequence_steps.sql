@@ -1,0 +1,13 @@
+-- table drip.sequence_steps
+-- The ordered emails of a sequence; delay_hours counts from the previous send.
+create table drip.sequence_steps (
+    id bigint generated always as identity primary key,
+    sequence_id bigint not null references drip.sequences (id) on delete cascade,
+    step_order int not null constraint sequence_steps_step_order_check check (step_order > 0),
+    delay_hours numeric not null default 0
+        constraint sequence_steps_delay_hours_check check (delay_hours >= 0),
+    subject text not null,
+    html_body text not null,
+    active boolean not null default true,
+    unique (sequence_id, step_order)
+);

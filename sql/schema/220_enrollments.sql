@@ -1,0 +1,28 @@
+-- table drip.enrollments
+-- A contact's progress through a sequence.
+create table drip.enrollments (
+    id bigint generated always as identity primary key,
+    sequence_id bigint not null references drip.sequences (id),
+    contact_id bigint not null references drip.contacts (id) on delete cascade,
+    status text not null default 'active'
+        constraint enrollments_status_check check (status in ('active', 'completed', 'cancelled')),
+    last_step_order_sent int not null default 0,
+    last_step_sent_at timestamptz,
+    next_step_due_at timestamptz,
+    enrolled_at timestamptz not null default now(),
+    completed_at timestamptz,
+    cancelled_at timestamptz,
+    -- the anniversary date this enrollment celebrates (anniversary sequences only)
+    occurrence date
+);
+-- At most one active enrollment per (sequence, contact), whatever the concurrency.
+create unique index enrollments_one_active on drip.enrollments (sequence_id, contact_id)
+    where status = 'active';
+-- An anniversary enrolls a contact at most once per (sequence, day).
+create unique index enrollments_occurrence on drip.enrollments (sequence_id, contact_id, occurrence)
+    where occurrence is not null;
+-- The dispatcher reads only what is due: cost follows the due set, not history.
+create index enrollments_due on drip.enrollments (next_step_due_at, id) where status = 'active';
+create index enrollments_contact on drip.enrollments (contact_id) where status = 'active';
+create index enrollments_sequence on drip.enrollments (sequence_id);
+alter table drip.enrollments set (autovacuum_vacuum_scale_factor = 0.05, fillfactor = 90);

@@ -1,0 +1,29 @@
+-- table drip.outbox
+-- Rendered messages waiting for, or done with, the sender.
+create table drip.outbox (
+    id bigint generated always as identity primary key,
+    enrollment_id bigint not null,
+    step_id bigint not null,
+    contact_id bigint not null,
+    to_address text not null,
+    subject text not null,
+    html_body text not null,
+    status text not null default 'queued'
+        constraint outbox_status_check check (status in ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+    attempts int not null default 0,
+    created_at timestamptz not null default now(),
+    sent_at timestamptz,
+    last_error text,
+    message_id text not null default '<' || gen_random_uuid() || '@pgdrip>',
+    -- queued: when the row may next be tried; sending: when its lease runs out
+    next_attempt_at timestamptz not null default now(),
+    locked_by text,
+    constraint outbox_message_id_key unique (message_id)
+);
+-- One outbox row per (enrollment, step), whatever the concurrency.
+create unique index outbox_enrollment_step on drip.outbox (enrollment_id, step_id);
+-- The drain claims from this index only: queued rows and expired leases.
+create index outbox_sendable on drip.outbox (next_attempt_at, id) where status in ('queued', 'sending');
+create index outbox_contact_pending on drip.outbox (contact_id) where status in ('queued', 'sending');
+create index outbox_failed on drip.outbox (id) where status = 'failed';
+alter table drip.outbox set (autovacuum_vacuum_scale_factor = 0.05, fillfactor = 90);

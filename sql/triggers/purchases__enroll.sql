@@ -1,0 +1,36 @@
+-- trigger drip.tg_purchases__enroll_insert() / tg_purchases__enroll_update() on drip.purchases, per statement
+-- Fires after_purchase for purchases inserted as confirmed or confirmed for the first time.
+-- (Two functions: a trigger with transition tables serves one event only.)
+create or replace function drip.tg_purchases__enroll_insert() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if exists (select 1 from drip.sequences s where s.active and s.trigger_type = 'after_purchase') then
+        perform drip.enroll_events('after_purchase', array_agg(n.contact_id), array_agg(n.product_id))
+        from new_rows n where n.status = 'confirmed';
+    end if;
+    return null;
+end
+$$;
+create or replace function drip.tg_purchases__enroll_update() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if exists (select 1 from drip.sequences s where s.active and s.trigger_type = 'after_purchase') then
+        perform drip.enroll_events('after_purchase', array_agg(n.contact_id), array_agg(n.product_id))
+        from new_rows n join old_rows o on o.id = n.id
+        where n.confirmed_at is not null and o.confirmed_at is null;
+    end if;
+    return null;
+end
+$$;
+create or replace trigger purchases__enroll_insert
+    after insert on drip.purchases
+    referencing new table as new_rows
+    for each statement execute function drip.tg_purchases__enroll_insert();
+create or replace trigger purchases__enroll_update
+    after update on drip.purchases
+    referencing old table as old_rows new table as new_rows
+    for each statement execute function drip.tg_purchases__enroll_update();

@@ -1,0 +1,40 @@
+-- trigger drip.tg_sequence_steps__validate() on drip.sequence_steps, before insert or update, per row
+-- Refuses a negative delay, an empty or multi-line subject, an empty body, an unknown merge tag.
+create or replace function drip.tg_sequence_steps__validate() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if new.step_order is null or new.step_order < 1 then
+        raise exception 'step_order must be 1 or more, not %', coalesce(new.step_order::text, 'NULL')
+            using errcode = '22023', column = 'step_order', detail = 'field: step_order',
+                  hint = 'Number the steps of a sequence 1, 2, 3, ...';
+    end if;
+    if new.delay_hours is null or new.delay_hours < 0 or new.delay_hours > 87600 then
+        raise exception 'delay_hours must be between 0 and 87600, not %', coalesce(new.delay_hours::text, 'NULL')
+            using errcode = '22023', column = 'delay_hours', detail = 'field: delay_hours',
+                  hint = 'The delay counts hours after the previous send (0 sends at once).';
+    end if;
+    if new.subject is null or btrim(new.subject) = '' then
+        raise exception 'subject must not be empty'
+            using errcode = '22023', column = 'subject', detail = 'field: subject',
+                  hint = 'Give the step a subject line.';
+    end if;
+    if new.subject ~ '[[:cntrl:]\u2028\u2029]' or length(new.subject) > 500 then
+        raise exception 'subject must be one line of at most 500 characters'
+            using errcode = '22023', column = 'subject', detail = 'field: subject',
+                  hint = 'Remove line breaks and control characters from the subject.';
+    end if;
+    if new.html_body is null or btrim(new.html_body) = '' or length(new.html_body) > 1000000 then
+        raise exception 'html_body must be 1 to 1000000 characters'
+            using errcode = '22023', column = 'html_body', detail = 'field: html_body',
+                  hint = 'Give the step an HTML body.';
+    end if;
+    perform drip.check_merge_tags(new.subject, 'subject');
+    perform drip.check_merge_tags(new.html_body, 'html_body');
+    return new;
+end
+$$;
+create or replace trigger sequence_steps__validate
+    before insert or update on drip.sequence_steps
+    for each row execute function drip.tg_sequence_steps__validate();

@@ -1,0 +1,82 @@
+"""Small builders the tests share: contacts, sequences, tags, dispatch."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+
+def with_dbname(dsn: str, dbname: str) -> str:
+    return make_conninfo(dsn, dbname=dbname)
+
+
+def add_contact(db: psycopg.Connection, email: str, first_name: str | None = None, **cols: Any) -> int:
+    cols = {"email": email, "first_name": first_name, **cols}
+    names = ", ".join(cols)
+    marks = ", ".join(f"%({k})s" for k in cols)
+    row = db.execute(f"insert into drip.contacts ({names}) values ({marks}) returning id", cols).fetchone()
+    return row["id"]
+
+
+def add_contacts(db: psycopg.Connection, n: int, prefix: str = "c") -> list[int]:
+    rows = db.execute(
+        "insert into drip.contacts (email, first_name) "
+        "select %(p)s || g || '@example.com', 'Name' || g from generate_series(1, %(n)s) g returning id",
+        {"p": prefix, "n": n},
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def add_sequence(
+    db: psycopg.Connection,
+    trigger_type: str = "tag_added",
+    trigger_value: str | None = None,
+    steps: list[tuple[float, str, str]] | None = None,
+    name: str = "seq",
+    active: bool = True,
+) -> int:
+    """steps: (delay_hours, subject, html_body) in order."""
+    seq = db.execute(
+        "insert into drip.sequences (name, trigger_type, trigger_value, active) "
+        "values (%s, %s, %s, %s) returning id",
+        (name, trigger_type, trigger_value, active),
+    ).fetchone()["id"]
+    for order, (delay, subject, body) in enumerate(steps or [(0, "Hello {{FirstName}}", "<p>Hi</p>")], 1):
+        db.execute(
+            "insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body) "
+            "values (%s, %s, %s, %s, %s)",
+            (seq, order, delay, subject, body),
+        )
+    return seq
+
+
+def add_tag(db: psycopg.Connection, name: str) -> int:
+    return db.execute("insert into drip.tags (name) values (%s) returning id", (name,)).fetchone()["id"]
+
+
+def tag(db: psycopg.Connection, contact_id: int, tag_id: int) -> None:
+    db.execute("insert into drip.contact_tags (contact_id, tag_id) values (%s, %s)", (contact_id, tag_id))
+
+
+def dispatch(db: psycopg.Connection, hours: float = 0) -> None:
+    """CALL dispatch_due at now() + hours."""
+    db.execute("call drip.dispatch_due(now() + %s * interval '1 hour')", (hours,))
+
+
+def outbox(db: psycopg.Connection) -> list[dict]:
+    return db.execute("select * from drip.outbox order by id").fetchall()
+
+
+def enrollments(db: psycopg.Connection) -> list[dict]:
+    return db.execute("select * from drip.enrollments order by id").fetchall()
+
+
+@contextmanager
+def trigger_disabled(db: psycopg.Connection, table: str, trigger: str) -> Iterator[None]:
+    db.execute(f"alter table drip.{table} disable trigger {trigger}")
+    try:
+        yield
+    finally:
+        db.execute(f"alter table drip.{table} enable trigger {trigger}")

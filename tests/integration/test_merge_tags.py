@@ -1,0 +1,64 @@
+"""Behaviour 5: merge tags, fallbacks, escaping, one-line subjects, refusal at save."""
+
+import psycopg
+import pytest
+
+from tests.helpers import add_contact, add_sequence, dispatch, outbox, trigger_disabled
+
+
+def render(db, first, last, email, subject, body):
+    add_sequence(db, "after_purchase", None, steps=[(0, subject, body)])
+    c = add_contact(db, email, first, last_name=last)
+    db.execute("select drip.fire_trigger('after_purchase', %s)", (c,))
+    dispatch(db)
+    [row] = outbox(db)
+    return row["subject"], row["html_body"]
+
+
+def test_values_and_fallbacks(db):
+    subject, body = render(db, "Ada", None, "ada@example.com",
+                           "Hi {{FirstName}} {{LastName|Doe}}", "<p>{{ FirstName | there }} <{{Email}}></p>")
+    assert subject == "Hi Ada Doe"
+    assert body == "<p>Ada <ada@example.com></p>"
+
+
+def test_empty_value_uses_fallback_or_nothing(db):
+    subject, body = render(db, "  ", None, "b@example.com", "Hi {{FirstName|there}}!", "<p>[{{LastName}}]</p>")
+    assert subject == "Hi there!"
+    assert body == "<p>[]</p>"
+
+
+def test_values_are_html_escaped_in_the_body_only(db):
+    subject, body = render(db, "<b>Bo & 'Co\"\\1</b>", None, "b@example.com", "{{FirstName}}", "<p>{{FirstName}}</p>")
+    assert body == "<p>&lt;b&gt;Bo &amp; &#39;Co&quot;\\1&lt;/b&gt;</p>"
+    assert subject == "<b>Bo & 'Co\"\\1</b>"
+
+
+def test_subject_never_contains_a_line_break_even_from_a_row_that_skipped_validation(db):
+    with trigger_disabled(db, "contacts", "contacts__validate"):
+        subject, _ = render(db, "Eve\r\nBcc: victim@example.com", None, "e@example.com", "Hi {{FirstName}}", "b")
+    assert subject == "Hi Eve Bcc: victim@example.com"
+
+
+def test_subject_renderer_strips_line_breaks_from_values(db):
+    got = db.execute(
+        "select drip.render_subject('Hi {{FirstName}}', E'Eve\\r\\nBcc: v@example.com', null, 'e@x.io') as s"
+    ).fetchone()["s"]
+    assert got == "Hi Eve Bcc: v@example.com"
+
+
+@pytest.mark.parametrize("field,text", [
+    ("subject", "Hi {{Firstname2}}"),
+    ("html_body", "<p>{{Company}}</p>"),
+    ("html_body", "<p>{{FirstName</p>"),
+    ("subject", "{{}}"),
+])
+def test_unknown_merge_tag_refused_at_save(db, field, text):
+    seq = add_sequence(db, "after_purchase", None)
+    values = {"subject": "s", "html_body": "b", field: text}
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
+        db.execute(
+            "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) "
+            "values (%s, 2, %s, %s)", (seq, values["subject"], values["html_body"]))
+    assert err.value.diag.column_name == field
+    assert db.execute("select count(*) n from drip.sequence_steps").fetchone()["n"] == 1
