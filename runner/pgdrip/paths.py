@@ -16,8 +16,13 @@ MIGRATIONS_DIR = _pick("_migrations", "migrations")
 
 
 def code_files() -> list[Path]:
-    """Every re-runnable file: functions, procedures and views, then triggers."""
-    return sorted((SQL_DIR / "functions").glob("*.sql")) + sorted((SQL_DIR / "triggers").glob("*.sql"))
+    """Every re-runnable file: functions, procedures and views, then triggers, then the roles and
+    grants (last, so that they cover every object just created)."""
+    return (
+        sorted((SQL_DIR / "functions").glob("*.sql"))
+        + sorted((SQL_DIR / "triggers").glob("*.sql"))
+        + [SQL_DIR / "privileges.sql"]
+    )
 
 
 def schema_files() -> list[Path]:

@@ -1,0 +1,116 @@
+"""Behaviour 8 and issue 6: malformed input through SQL gets one clear error naming the field,
+and writes nothing."""
+
+import psycopg
+import pytest
+
+LONG = "x" * 100_000
+
+SEQ = "insert into drip.sequences (name, trigger_type, trigger_value) values (%s, %s, %s)"
+STEP = ("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body) "
+        "values ((select min(id) from drip.sequences), %s, %s, %s, %s)")
+CONTACT = "insert into drip.contacts (email, first_name, last_name) values (%s, %s, %s)"
+
+CASES = [
+    # sequences: trigger type and value
+    ("unknown trigger type", SEQ, ("s", "tag_removed", None), "trigger_type"),
+    ("NULL trigger type", SEQ, ("s", None, None), "trigger_type"),
+    ("trigger type in caps", SEQ, ("s", "TAG_ADDED", None), "trigger_type"),
+    ("trigger type injection", SEQ, ("s", "tag_added'; drop table drip.contacts; --", None), "trigger_type"),
+    ("anniversary without value", SEQ, ("s", "anniversary", None), "trigger_value"),
+    ("anniversary bad value", SEQ, ("s", "anniversary", "wedding"), "trigger_value"),
+    ("anniversary value in caps", SEQ, ("s", "anniversary", "Birthday"), "trigger_value"),
+    ("group id not a number", SEQ, ("s", "group_added", "vip"), "trigger_value"),
+    ("group id negative", SEQ, ("s", "group_added", "-3"), "trigger_value"),
+    ("group id empty", SEQ, ("s", "group_added", ""), "trigger_value"),
+    ("group id with spaces", SEQ, ("s", "group_added", " 4"), "trigger_value"),
+    ("group id too large", SEQ, ("s", "group_added", "9" * 30), "trigger_value"),
+    ("mailing id not a number", SEQ, ("s", "after_first_click", "abc"), "trigger_value"),
+    ("mailing id unicode digits", SEQ, ("s", "after_first_click", "٣"), "trigger_value"),
+    ("empty tag value", SEQ, ("s", "tag_added", "  "), "trigger_value"),
+    ("tag value with newline", SEQ, ("s", "tag_added", "a\nb"), "trigger_value"),
+    ("huge tag value", SEQ, ("s", "tag_added", LONG), "trigger_value"),
+    ("product id with NUL-like control", SEQ, ("s", "after_purchase", "a\x01b"), "trigger_value"),
+    ("empty sequence name", SEQ, ("", "tag_added", None), "name"),
+    ("blank sequence name", SEQ, ("   ", "tag_added", None), "name"),
+    ("huge sequence name", SEQ, (LONG, "tag_added", None), "name"),
+    ("sequence name with newline", SEQ, ("a\r\nb", "tag_added", None), "name"),
+    # steps
+    ("negative delay", STEP, (1, -1, "s", "b"), "delay_hours"),
+    ("negative fractional delay", STEP, (1, -0.001, "s", "b"), "delay_hours"),
+    ("absurd delay", STEP, (1, 10**9, "s", "b"), "delay_hours"),
+    ("empty subject", STEP, (1, 0, "", "b"), "subject"),
+    ("blank subject", STEP, (1, 0, " \t ", "b"), "subject"),
+    ("subject with CRLF header injection", STEP, (1, 0, "Hi\r\nBcc: x@example.com", "b"), "subject"),
+    ("subject with bare LF", STEP, (1, 0, "Hi\nthere", "b"), "subject"),
+    ("subject with unicode line separator", STEP, (1, 0, "Hi\u2028there", "b"), "subject"),
+    ("huge subject", STEP, (1, 0, LONG, "b"), "subject"),
+    ("unknown merge tag in subject", STEP, (1, 0, "Hi {{Name}}", "b"), "subject"),
+    ("merge tag injection in subject", STEP, (1, 0, "{{FirstName}}{{drop table}}", "b"), "subject"),
+    ("unknown merge tag in body", STEP, (1, 0, "s", "{{Company}}"), "html_body"),
+    ("unclosed merge tag in body", STEP, (1, 0, "s", "Hi {{FirstName"), "html_body"),
+    ("stray closing braces", STEP, (1, 0, "s", "Hi }} there"), "html_body"),
+    ("nested merge tags", STEP, (1, 0, "s", "{{FirstName|{{Email}}}}"), "html_body"),
+    ("empty body", STEP, (1, 0, "s", ""), "html_body"),
+    ("zero step order", STEP, (0, 0, "s", "b"), "step_order"),
+    ("negative step order", STEP, (-2, 0, "s", "b"), "step_order"),
+    # contacts
+    ("email without at", CONTACT, ("nobody", None, None), "email"),
+    ("email empty", CONTACT, ("", None, None), "email"),
+    ("email with display name", CONTACT, ("Ada <ada@example.com>", None, None), "email"),
+    ("email with space", CONTACT, ("ada lovelace@example.com", None, None), "email"),
+    ("email with CRLF", CONTACT, ("ada@example.com\r\nBcc: x@example.com", None, None), "email"),
+    ("email with two ats", CONTACT, ("a@b@example.com", None, None), "email"),
+    ("email without domain dot", CONTACT, ("ada@localhost", None, None), "email"),
+    ("email too long", CONTACT, ("a" * 250 + "@example.com", None, None), "email"),
+    ("email with comma list", CONTACT, ("a@example.com,b@example.com", None, None), "email"),
+    ("email with semicolon", CONTACT, ("a@example.com;b@example.com", None, None), "email"),
+    ("email ending in dot", CONTACT, ("a@example.", None, None), "email"),
+    ("email with tab", CONTACT, ("a\t@example.com", None, None), "email"),
+    ("first name with newline", CONTACT, ("a@example.com", "Eve\nBcc", None), "first_name"),
+    ("huge first name", CONTACT, ("a@example.com", LONG, None), "first_name"),
+    ("last name with control", CONTACT, ("a@example.com", None, "x\x1by"), "last_name"),
+    # tags and groups
+    ("empty tag name", "insert into drip.tags (name) values (%s)", ("",), "name"),
+    ("tag name with newline", "insert into drip.tags (name) values (%s)", ("a\nb",), "name"),
+    ("huge group name", "insert into drip.groups (name) values (%s)", (LONG,), "name"),
+    # functions
+    ("unknown prefab", "select drip.create_sequence_from_prefab(%s)", ("newsletter",), "p_prefab"),
+    ("NULL prefab", "select drip.create_sequence_from_prefab(%s)", (None,), "p_prefab"),
+    ("prefab injection", "select drip.create_sequence_from_prefab(%s)", ("welcome'--",), "p_prefab"),
+    ("prefab bad trigger value", "select drip.create_sequence_from_prefab('birthday', 'b', %s)", ("easter",),
+     "trigger_value"),
+    ("fire unknown trigger", "select drip.fire_trigger(%s, 1)", ("tag_deleted",), "trigger_type"),
+    ("fire anniversary bad value", "select drip.fire_trigger('anniversary', 1, %s)", ("someday",),
+     "trigger_value"),
+    ("fire unknown contact", "select drip.fire_trigger('tag_added', %s, 'x')", (123456789,), "p_contact_id"),
+    ("cancel unknown enrollment", "select drip.cancel_enrollment(%s)", (987654,), "p_enrollment_id"),
+    ("preview unknown step", "select * from drip.preview_step(%s, 1)", (987654,), "p_step_id"),
+    ("sweep NULL date", "call drip.anniversary_sweep(%s)", (None,), "p_date"),
+]
+
+TABLES = ["contacts", "tags", "groups", "sequences", "sequence_steps", "enrollments", "outbox"]
+
+
+def snapshot(db) -> dict:
+    return {t: db.execute(f"select count(*) n from drip.{t}").fetchone()["n"] for t in TABLES}
+
+
+@pytest.mark.parametrize("label,sql,params,field", CASES, ids=[c[0] for c in CASES])
+def test_refused_with_the_field_named_and_nothing_written(db, label, sql, params, field):
+    db.execute("insert into drip.sequences (name, trigger_type) values ('base', 'after_purchase')")
+    db.execute("insert into drip.contacts (email) values ('base@example.com')")
+    before = snapshot(db)
+    with pytest.raises(psycopg.Error) as err:
+        db.execute(sql, params)
+    diag = err.value.diag
+    assert diag.sqlstate in {"22023", "23503", "P0002", "22004"}, (diag.sqlstate, diag.message_primary)
+    assert diag.column_name == field
+    assert field in (diag.message_detail or "")
+    assert diag.message_hint
+    assert len(diag.message_primary) < 200  # a huge value is never echoed whole
+    assert snapshot(db) == before
+
+
+def test_at_least_fifty_cases():
+    assert len(CASES) >= 50

@@ -1,0 +1,74 @@
+"""Uniqueness and exactly-once queueing under real concurrent connections."""
+
+import threading
+
+import psycopg
+
+from tests.helpers import add_contact, add_sequence, add_tag
+
+
+def run_together(n: int, work) -> list[BaseException]:
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def body(i: int) -> None:
+        try:
+            barrier.wait(10)
+            work(i)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def test_eight_writers_tagging_one_contact_make_one_enrollment(dsn, db):
+    seq = add_sequence(db, "tag_added", None)
+    c = add_contact(db, "a@example.com")
+    tags = [add_tag(db, f"t{i}") for i in range(8)]
+
+    def work(i: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("insert into drip.contact_tags (contact_id, tag_id) values (%s, %s)", (c, tags[i]))
+            conn.execute("select pg_sleep(0.05)")  # keep the transactions overlapping
+            conn.commit()
+
+    assert run_together(8, work) == []
+    rows = db.execute("select count(*) n from drip.enrollments where sequence_id = %s", (seq,)).fetchone()
+    assert rows["n"] == 1
+    assert db.execute("select count(*) n from drip.contact_tags").fetchone()["n"] == 8
+
+
+def test_four_dispatchers_queue_each_step_exactly_once(dsn, db):
+    add_sequence(db, "tag_added", None, steps=[(0, "one", "b"), (0, "two", "b"), (0, "three", "b")])
+    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 3000) g")
+    t = add_tag(db, "x")
+    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+
+    for round_no in range(3):
+        def work(i: int, r: int = round_no) -> None:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("call drip.dispatch_due(now() + %s * interval '1 minute')", (r,))
+
+        assert run_together(4, work) == []
+    counts = db.execute(
+        "select count(*) n, count(distinct (enrollment_id, step_id)) d from drip.outbox").fetchone()
+    assert counts == {"n": 9000, "d": 9000}
+    assert db.execute("select count(*) n from drip.enrollments where status = 'completed'").fetchone()["n"] == 3000
+
+
+def test_concurrent_sweeps_enroll_once(dsn, db):
+    add_sequence(db, "anniversary", "birthday")
+    db.execute("insert into drip.contacts (email, birthday) select 'u' || g || '@example.com', date '1990-06-01' "
+               "from generate_series(1, 500) g")
+
+    def work(i: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("call drip.anniversary_sweep('2027-06-01')")
+
+    assert run_together(4, work) == []
+    assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 500

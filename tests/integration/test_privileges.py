@@ -1,0 +1,85 @@
+"""Issue 6: least-privilege roles and pinned search_path."""
+
+import psycopg
+import pytest
+
+from tests.helpers import add_contact, add_sequence, add_tag
+
+
+def test_app_writes_contact_data_and_enrolls_without_touching_enrollments(db):
+    add_sequence(db, "tag_added", None)
+    t = add_tag(db, "x")
+    with db.transaction():
+        db.execute("set local role drip_app")
+        c = db.execute("insert into drip.contacts (email) values ('app@example.com') returning id").fetchone()["id"]
+        db.execute("insert into drip.contact_tags (contact_id, tag_id) values (%s, %s)", (c, t))
+        db.execute("update drip.contacts set unsubscribed_at = now() where id = %s", (c,))
+    assert db.execute("select status from drip.enrollments").fetchone()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("role,sql", [
+    ("drip_app", "select * from drip.outbox"),
+    ("drip_app", "select * from drip.enrollments"),
+    ("drip_app", "update drip.sequences set active = false"),
+    ("drip_app", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) values (1, 9, 's', 'b')"),
+    ("drip_app", "call drip.dispatch_due()"),
+    ("drip_app", "select drip.cancel_enrollment(1)"),
+    ("drip_runner", "update drip.sequences set active = false"),
+    ("drip_runner", "delete from drip.contacts"),
+    ("drip_runner", "insert into drip.contact_tags values (1, 1)"),
+    ("drip_runner", "select drip.cancel_enrollment(1)"),
+    ("drip_admin", "delete from drip.outbox"),
+    ("drip_admin", "truncate drip.enrollments"),
+    ("drip_admin", "insert into drip.contacts (email) values ('x@example.com')"),
+])
+def test_roles_are_refused_what_is_not_their_job(db, role, sql):
+    add_sequence(db, "tag_added", None)
+    add_contact(db, "a@example.com")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with db.transaction():
+            db.execute(f"set local role {role}")
+            db.execute(sql)
+
+
+def test_runner_dispatches_sweeps_and_drains(db):
+    add_sequence(db, "tag_added", None)
+    c = add_contact(db, "a@example.com")
+    db.execute("insert into drip.contact_tags values (%s, %s)", (c, add_tag(db, "x")))
+    db.execute("set role drip_runner")
+    try:
+        db.execute("call drip.dispatch_due()")
+        db.execute("call drip.anniversary_sweep('2027-01-01')")
+        rows = db.execute("select * from drip.claim_outbox('r1', 10, 60)").fetchall()
+        assert len(rows) == 1
+        assert db.execute("select drip.finish_outbox('r1', %s, 'sent') n", ([rows[0]["id"]],)).fetchone()["n"] == 1
+    finally:
+        db.execute("reset role")
+
+
+def test_admin_manages_sequences(db):
+    with db.transaction():
+        db.execute("set local role drip_admin")
+        sid = db.execute("select drip.create_sequence_from_prefab('welcome') id").fetchone()["id"]
+        db.execute("update drip.sequence_steps set active = false where sequence_id = %s and step_order = 3", (sid,))
+        db.execute("select * from drip.sequence_overview").fetchall()
+
+
+def test_every_function_pins_search_path_except_committing_procedures(db):
+    rows = db.execute("""
+        select p.proname, p.prokind, p.proconfig, p.prosecdef
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'drip'
+    """).fetchall()
+    unpinned = [r["proname"] for r in rows
+                if not any(c.startswith("search_path=") for c in (r["proconfig"] or []))]
+    assert unpinned == ["dispatch_due"]
+    definers = sorted(r["proname"] for r in rows if r["prosecdef"])
+    assert definers == ["enroll_events", "fire_trigger", "tg_contacts__unsubscribe"]
+
+
+def test_nothing_is_executable_by_public(db):
+    rows = db.execute("""
+        select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'drip' and has_function_privilege('public', p.oid, 'execute')
+    """).fetchall()
+    assert rows == []
