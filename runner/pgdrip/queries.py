@@ -4,3 +4,78 @@
 MIGRATE_LOCK = "select pg_advisory_lock(hashtext('pgdrip.migrate'))"
 MIGRATE_UNLOCK = "select pg_advisory_unlock(hashtext('pgdrip.migrate'))"
 CREATE_SCHEMA = "create schema if not exists drip"
+
+# --- runner ------------------------------------------------------------------
+SCHEMA_READY = "select to_regprocedure('drip.dispatch_due(timestamptz)') is not null as ready"
+DISPATCH = "call drip.dispatch_due()"
+SWEEP = "call drip.anniversary_sweep(%(day)s)"
+CLAIM_SWEEP = "select coalesce(drip.claim_sweep(%(day)s, %(runner)s), false) as claimed"
+TODAY_UTC = "select (now() at time zone 'UTC')::date as today"
+HEARTBEAT = "select drip.runner_heartbeat(%(name)s, %(host)s, %(pid)s)"
+CLAIM_OUTBOX = "select * from drip.claim_outbox(%(runner)s, %(limit)s, %(lease)s)"
+FINISH_OUTBOX = "select drip.finish_outbox(%(runner)s, %(ids)s, %(outcome)s, %(errors)s) as n"
+LISTEN = ("listen drip_due", "listen drip_outbox")
+OUTBOX_COUNT = "select count(*) as n from drip.outbox"
+
+# --- operator CLI --------------------------------------------------------------
+CANCEL = "select drip.cancel_enrollment(%(id)s) as was_active"
+ACTIVE_ENROLLMENT = ("select id from drip.enrollments where sequence_id = %(sequence)s "
+                     "and contact_id = %(contact)s and status = 'active'")
+CONTACT_ID = ("select id from drip.contacts where (%(key)s ~ '^[0-9]{1,18}$' and id = %(key)s::bigint) "
+              "or lower(email) = lower(%(key)s) order by id limit 1")
+DISPATCH_AT = "call drip.dispatch_due(coalesce(%(now)s::timestamptz, now()))"
+SWEEP_ON = "call drip.anniversary_sweep(coalesce(%(day)s::date, (now() at time zone 'UTC')::date))"
+SEQUENCES = "select * from drip.sequence_overview order by {order}"
+SEQUENCE_SORTS = {"id": "id", "name": "lower(name), id", "trigger": "trigger_type, id",
+                  "steps": "step_count desc, id", "enrollments": "active_enrollments desc, id",
+                  "status": "active desc, id"}
+SEQUENCE = "select * from drip.sequences where id = %(id)s"
+SEQUENCE_STEPS = ("select id, step_order, delay_hours, subject, active from drip.sequence_steps "
+                  "where sequence_id = %(id)s order by step_order")
+SET_SEQUENCE_ACTIVE = "update drip.sequences set active = %(active)s where id = %(id)s returning id"
+SET_STEP_ACTIVE = "update drip.sequence_steps set active = %(active)s where id = %(id)s returning id"
+PREFAB = "select drip.create_sequence_from_prefab(%(prefab)s, %(name)s, %(value)s) as id"
+ENROLLMENTS = """
+select e.id, e.sequence_id, e.sequence, e.contact_id, e.contact_email, e.status,
+       e.last_step_order_sent, e.next_step_due_at
+from drip.enrollment_overview e
+where (%(sequence)s::bigint is null or e.sequence_id = %(sequence)s)
+  and (%(contact)s::bigint is null or e.contact_id = %(contact)s)
+  and (%(status)s::text is null or e.status = %(status)s)
+order by e.id
+limit %(limit)s
+"""
+PREVIEW = "select * from drip.preview_step(%(step)s, %(contact)s)"
+STATUS = "select * from drip.status"
+OUTBOX_LIST = """
+select id, enrollment_id, step_id, to_address, subject, status, attempts, created_at, sent_at,
+       last_error, message_id
+from drip.outbox
+where (%(status)s::text is null or status = %(status)s)
+order by id desc
+limit %(limit)s
+"""
+RETRY = "select drip.retry_outbox(%(ids)s) as n"
+FAILED_IDS_MISSING = ("select array_agg(i) as missing from unnest(%(ids)s::bigint[]) i "
+                      "where not exists (select 1 from drip.outbox o where o.id = i and o.status = 'failed')")
+
+# --- pg_cron --------------------------------------------------------------------
+CRON_AVAILABLE = "select exists (select 1 from pg_extension where extname = 'pg_cron') as ok"
+CRON_SCHEDULE = "select cron.schedule_in_database(%(name)s, %(schedule)s, %(command)s, current_database()) as id"
+CRON_UNSCHEDULE = ("select cron.unschedule(jobid) from cron.job where jobname = %(name)s "
+                   "and database = current_database()")
+CRON_JOBS = ("select jobname, schedule, command from cron.job where jobname like 'pgdrip-%%' "
+             "and database = current_database() order by jobname")
+
+# --- apply (sequences as code) ----------------------------------------------------
+SEQUENCES_BY_NAME = "select * from drip.sequences where name = %(name)s order by id"
+STEPS_OF = ("select id, step_order, delay_hours, subject, html_body, active from drip.sequence_steps "
+            "where sequence_id = %(id)s order by step_order")
+INSERT_SEQUENCE = ("insert into drip.sequences (name, description, trigger_type, trigger_value, active) "
+                   "values (%(name)s, %(description)s, %(trigger_type)s, %(trigger_value)s, %(active)s) returning id")
+UPDATE_SEQUENCE = ("update drip.sequences set description = %(description)s, trigger_type = %(trigger_type)s, "
+                   "trigger_value = %(trigger_value)s, active = %(active)s where id = %(id)s")
+INSERT_STEP = ("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body, active) "
+               "values (%(sequence_id)s, %(step_order)s, %(delay_hours)s, %(subject)s, %(html_body)s, %(active)s)")
+UPDATE_STEP = ("update drip.sequence_steps set delay_hours = %(delay_hours)s, subject = %(subject)s, "
+               "html_body = %(html_body)s, active = %(active)s where id = %(id)s")

@@ -21,7 +21,8 @@ def test_app_writes_contact_data_and_enrolls_without_touching_enrollments(db):
     ("drip_app", "select * from drip.outbox"),
     ("drip_app", "select * from drip.enrollments"),
     ("drip_app", "update drip.sequences set active = false"),
-    ("drip_app", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) values (1, 9, 's', 'b')"),
+    ("drip_app", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) "
+                 "values (1, 9, 's', 'b')"),
     ("drip_app", "call drip.dispatch_due()"),
     ("drip_app", "select drip.cancel_enrollment(1)"),
     ("drip_runner", "update drip.sequences set active = false"),

@@ -1,0 +1,207 @@
+"""The `pgdrip` command line (click). Every command is thin over the SQL API."""
+
+import sys
+from datetime import datetime
+
+import click
+
+from . import __version__, queries
+from .cli_common import PgdripGroup, dsn_option, open_db, resolve_contact, setup_logging
+from .connect import connect, require_schema, resolve_dsn
+from .errors import PgdripError
+
+
+@click.group(cls=PgdripGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pgdrip")
+def main() -> None:
+    """pgdrip: drip email campaigns that live inside PostgreSQL.
+
+    \b
+    Example:
+      pgdrip migrate --dsn postgresql://localhost/app
+      pgdrip run --smtp smtp://localhost:25
+    """
+
+
+@main.command()
+@dsn_option
+def migrate(dsn: str | None) -> None:
+    """Create or upgrade the drip schema; safe to run any number of times.
+
+    \b
+    Example:
+      pgdrip migrate --dsn postgresql://localhost/app
+    """
+    from .migrate import migrate as do_migrate
+
+    dsn = resolve_dsn(dsn)
+    applied, files = do_migrate(dsn)
+    click.echo(f"migrated: {applied} migration(s) applied, {files} function/trigger file(s) re-applied")
+
+
+@main.command()
+@dsn_option
+@click.option("--smtp", "smtp_url", envvar="PGDRIP_SMTP_URL", metavar="URL",
+              help="smtp://[user:pass@]host[:port], smtps://..., ?starttls=true. Default: .eml files.")
+@click.option("--once", is_flag=True, help="Sweep (if due), dispatch, drain until nothing is sendable, exit.")
+@click.option("--drain-only", is_flag=True, help="Only drain the outbox (pg_cron dispatches and sweeps).")
+@click.option("--poll-seconds", type=int, help="Safety-net poll interval [default: 300].")
+@click.option("--workers", type=int, help="Parallel sender connections [default: 4].")
+@click.option("--batch-size", type=int, help="Outbox rows leased per claim [default: 50].")
+@click.option("--lease-seconds", type=int, help="Lease on claimed rows [default: 300].")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+def run(dsn: str | None, smtp_url: str | None, once: bool, drain_only: bool, poll_seconds: int | None,
+        workers: int | None, batch_size: int | None, lease_seconds: int | None, log_level: str,
+        log_format: str) -> None:
+    """Run the dispatcher, the daily sweep and the outbox drain.
+
+    \b
+    Example:
+      pgdrip run --dsn postgresql://localhost/app --smtp smtp://mail.example.com:587?starttls=true
+      pgdrip run --once        # one pass, then exit
+    """
+    from .daemon import Runner
+    from .drain import Drainer
+    from .senders import make_sender_factory
+    from .settings import RunSettings
+
+    setup_logging(log_level, log_format)
+    settings = RunSettings.from_env(smtp_url=smtp_url, poll_seconds=poll_seconds, workers=workers,
+                                    batch_size=batch_size, lease_seconds=lease_seconds)
+    factory, target = make_sender_factory(settings.smtp_url, settings.mail_dir)
+    dsn = resolve_dsn(dsn)
+    with connect(dsn) as conn:
+        require_schema(conn)
+    click.echo(f"pgdrip: sending to {target}", err=True)
+    runner = Runner(dsn, settings, factory)
+    if once:
+        stats = (Drainer(dsn, settings, factory).drain_until_empty() if drain_only else runner.run_once())
+        click.echo(f"sent {stats.sent}, to retry {stats.retried}, failed {stats.failed}")
+        return
+    if drain_only:
+        runner.dispatch = lambda: True  # type: ignore[method-assign]  # pg_cron owns dispatch and sweep
+        runner.sweep_if_due = lambda: False  # type: ignore[method-assign]
+    runner.run_forever()
+
+
+@main.command()
+@dsn_option
+@click.option("--smtp", "smtp_url", envvar="PGDRIP_SMTP_URL", metavar="URL", help="Send through SMTP instead.")
+def demo(dsn: str | None, smtp_url: str | None) -> None:
+    """See pgdrip work in under a minute: a welcome sequence, three contacts, one run.
+
+    \b
+    Example:
+      pgdrip demo          # uses the embedded PostgreSQL, writes .eml files
+    """
+    from .daemon import Runner
+    from .senders import make_sender_factory
+    from .settings import RunSettings
+
+    settings = RunSettings.from_env(smtp_url=smtp_url)
+    factory, target = make_sender_factory(settings.smtp_url, settings.mail_dir)
+    dsn = resolve_dsn(dsn)
+    with connect(dsn) as conn:
+        require_schema(conn)
+        with conn.transaction():
+            for statement, params in _demo_statements():
+                conn.execute(statement, params)
+    stats = Runner(dsn, settings, factory).run_once()
+    click.echo(f"demo: 3 contacts tagged 'welcome'; {stats.sent} message(s) sent to {target}")
+    click.echo("the next two emails of the sequence are due in 24 hours and 7 days: see `pgdrip enrollments`")
+
+
+def _demo_statements() -> list[tuple[str, dict]]:
+    return [
+        ("select drip.create_sequence_from_prefab('welcome', 'Welcome series (demo)') "
+         "where not exists (select 1 from drip.sequences where name = 'Welcome series (demo)')", {}),
+        ("insert into drip.tags (name) values ('welcome') on conflict do nothing", {}),
+        ("insert into drip.contacts (email, first_name) values "
+         "('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('alan@example.com', null) "
+         "on conflict do nothing", {}),
+        ("insert into drip.contact_tags (contact_id, tag_id) "
+         "select c.id, t.id from drip.contacts c, drip.tags t "
+         "where lower(t.name) = 'welcome' and c.email in ('ada@example.com', 'grace@example.com', 'alan@example.com') "
+         "on conflict do nothing", {}),
+    ]
+
+
+@main.command()
+@dsn_option
+@click.option("--now", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+              help="Dispatch as if it were this time (UTC) [default: now].")
+def dispatch(dsn: str | None, at: datetime | None) -> None:
+    """Queue the next step of every due enrollment (CALL drip.dispatch_due).
+
+    \b
+    Example:
+      pgdrip dispatch
+    """
+    with open_db(dsn) as conn:
+        require_schema(conn)
+        before = conn.execute(queries.OUTBOX_COUNT).fetchone()["n"]
+        conn.execute(queries.DISPATCH_AT, {"now": f"{at.isoformat()}+00:00" if at else None})
+        after = conn.execute(queries.OUTBOX_COUNT).fetchone()["n"]
+    click.echo(f"dispatched: {after - before} message(s) queued")
+
+
+@main.command()
+@dsn_option
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Day to sweep [default: today, UTC].")
+def sweep(dsn: str | None, day: datetime | None) -> None:
+    """Enroll today's birthdays and sign-up anniversaries (CALL drip.anniversary_sweep).
+
+    \b
+    Example:
+      pgdrip sweep --date 2027-02-28
+    """
+    with open_db(dsn) as conn:
+        require_schema(conn)
+        conn.execute(queries.SWEEP_ON, {"day": day.date() if day else None})
+    click.echo(f"swept {(day.date() if day else 'today')}")
+
+
+@main.command()
+@dsn_option
+@click.argument("enrollment_ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--sequence", "sequence_id", type=click.IntRange(min=1), help="With --contact: that pair's enrollment.")
+@click.option("--contact", "contact", metavar="ID|EMAIL", help="With --sequence.")
+def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | None, contact: str | None) -> None:
+    """Cancel enrollments (and their queued mail). All or nothing: an unknown id cancels none.
+
+    \b
+    Examples:
+      pgdrip cancel 17 18
+      pgdrip cancel --sequence 3 --contact ada@example.com
+    """
+    if bool(sequence_id) != bool(contact):
+        raise click.UsageError("--sequence and --contact go together")
+    if not enrollment_ids and not sequence_id:
+        raise click.UsageError("give enrollment ids, or --sequence and --contact")
+    with open_db(dsn) as conn, conn.transaction():
+        ids = list(enrollment_ids)
+        if sequence_id:
+            contact_id = resolve_contact(conn, contact or "")
+            row = conn.execute(queries.ACTIVE_ENROLLMENT, {"sequence": sequence_id, "contact": contact_id}).fetchone()
+            if row is None:
+                raise PgdripError(f"contact {contact} has no active enrollment in sequence {sequence_id}")
+            ids.append(row["id"])
+        results = [conn.execute(queries.CANCEL, {"id": i}).fetchone()["was_active"] for i in ids]
+    done = sum(results)
+    click.echo(f"cancelled {done} enrollment(s)" + (f"; {len(ids) - done} were not active" if done < len(ids) else ""))
+
+
+def _register() -> None:
+    from .commands import apply, cron, operate, sequences
+
+    for module in (apply, cron, operate, sequences):
+        module.register(main)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

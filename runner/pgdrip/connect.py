@@ -1,0 +1,48 @@
+"""Which database: --dsn, else PGDRIP_DSN, else the embedded server (started and migrated)."""
+
+import logging
+import os
+import sys
+
+import psycopg
+from psycopg.rows import dict_row
+
+from . import queries
+from .errors import PgdripError
+
+log = logging.getLogger("pgdrip")
+
+
+def resolve_dsn(dsn: str | None, *, announce: bool = True) -> str:
+    dsn = dsn or os.environ.get("PGDRIP_DSN")
+    if dsn:
+        return dsn
+    from .embedded import pgdrip_home, start_embedded
+    from .migrate import migrate
+
+    try:
+        dsn = start_embedded()
+    except Exception as exc:  # the embedded server is a convenience; say plainly what failed
+        raise PgdripError(f"cannot start the embedded PostgreSQL in {pgdrip_home()}: {exc}") from None
+    migrate(dsn)
+    if announce:
+        print(f"pgdrip: using the embedded PostgreSQL; applications can connect with: {dsn}", file=sys.stderr)
+    return dsn
+
+
+def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, row_factory=dict_row,
+                               application_name="pgdrip", connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise PgdripError(f"cannot connect to the database: {first_line(str(exc))}") from None
+
+
+def require_schema(conn: psycopg.Connection) -> None:
+    if not conn.execute(queries.SCHEMA_READY).fetchone()["ready"]:
+        raise PgdripError("the drip schema is not installed in this database; run: pgdrip migrate")
+
+
+def first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines and lines[0].startswith("connection") and len(lines) > 1 else (lines[0] if lines else "")

@@ -1,0 +1,180 @@
+"""`pgdrip run`: schedule drives the poll and the daily sweep; LISTEN brings sub-second wake-ups."""
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+import schedule
+
+from . import queries
+from .connect import connect
+from .drain import Drainer, DrainStats
+from .senders import Sender
+from .settings import RunSettings
+
+log = logging.getLogger("pgdrip.run")
+
+
+class Wakeups:
+    """Events set by the listener (and the schedule) and consumed by the main loop."""
+
+    def __init__(self) -> None:
+        self.due = threading.Event()
+        self.any = threading.Event()
+
+    def set_due(self) -> None:
+        self.due.set()
+        self.any.set()
+
+
+class Listener(threading.Thread):
+    """LISTENs on its own connection; reconnects with backoff when the database goes away.
+    After a reconnect it asks for a dispatch and a drain, since notifications may have been missed."""
+
+    def __init__(self, dsn: str, wakeups: Wakeups, on_outbox: Callable[[], None], stopping: threading.Event):
+        super().__init__(name="listener", daemon=True)
+        self.dsn, self.wakeups, self.on_outbox, self.stopping = dsn, wakeups, on_outbox, stopping
+        self.connected = threading.Event()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.dsn, autocommit=True, application_name="pgdrip-listen",
+                                     connect_timeout=10) as conn:
+                    for statement in queries.LISTEN:
+                        conn.execute(statement)
+                    self.connected.set()
+                    backoff = 0.5
+                    self.wakeups.set_due()
+                    self.on_outbox()
+                    while not self.stopping.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.channel == "drip_due":
+                                self.wakeups.set_due()
+                            else:
+                                self.on_outbox()
+                        # notifies() returns quietly on a dead connection in some versions: probe it
+                        conn.execute("select 1")
+            except psycopg.Error as exc:
+                self.connected.clear()
+                if self.stopping.is_set():
+                    return
+                log.warning("listener: connection lost (%s); reconnecting in %.1fs", str(exc).strip(), backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 10)
+
+
+class Runner:
+    def __init__(self, dsn: str, settings: RunSettings, sender_factory: Callable[[], Sender]) -> None:
+        self.dsn = dsn
+        self.settings = settings
+        self.sender_factory = sender_factory
+        self.stopping = threading.Event()
+        self._conn: psycopg.Connection | None = None
+
+    # -- database calls, each surviving a lost connection ---------------------------
+    def _db(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = connect(self.dsn)
+        return self._conn
+
+    def _safely(self, what: str, fn: Callable[[psycopg.Connection], object]) -> bool:
+        try:
+            fn(self._db())
+            return True
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            log.warning("%s: database unavailable (%s); will retry", what, str(exc).strip())
+        except psycopg.Error as exc:
+            log.error("%s failed: %s", what, str(exc).strip())
+        except Exception as exc:  # a PgdripError from connect
+            log.warning("%s: %s", what, exc)
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        return False
+
+    def dispatch(self) -> bool:
+        started = time.monotonic()
+        ok = self._safely("dispatch", lambda c: c.execute(queries.DISPATCH))
+        if ok:
+            log.debug("dispatch done in %.3fs", time.monotonic() - started)
+        return ok
+
+    def sweep_if_due(self) -> bool:
+        """Sweep today (UTC) if no runner has claimed it yet. True if this runner swept."""
+        swept = False
+
+        def work(conn: psycopg.Connection) -> None:
+            nonlocal swept
+            today = conn.execute(queries.TODAY_UTC).fetchone()["today"]
+            if conn.execute(queries.CLAIM_SWEEP, {"day": today, "runner": self.settings.runner_name}
+                            ).fetchone()["claimed"]:
+                conn.execute(queries.SWEEP, {"day": today})
+                log.info("anniversary sweep done for %s", today)
+                swept = True
+
+        self._safely("sweep", work)
+        return swept
+
+    def heartbeat(self) -> None:
+        self._safely("heartbeat", lambda c: c.execute(
+            queries.HEARTBEAT, {"name": self.settings.runner_name, "host": socket.gethostname(), "pid": os.getpid()}))
+
+    # -- modes -------------------------------------------------------------------------
+    def run_once(self) -> DrainStats:
+        self.sweep_if_due()
+        self.dispatch()
+        stats = Drainer(self.dsn, self.settings, self.sender_factory).drain_until_empty()
+        log.info("run --once: sent %d, retry %d, failed %d", stats.sent, stats.retried, stats.failed)
+        return stats
+
+    def run_forever(self) -> None:
+        wakeups = Wakeups()
+        drainer = Drainer(self.dsn, self.settings, self.sender_factory)
+        listener = Listener(self.dsn, wakeups, drainer.wake, self.stopping)
+
+        def on_signal(signum: int, _frame: object) -> None:
+            log.info("received %s: finishing in-flight messages", signal.Signals(signum).name)
+            self.stopping.set()
+            wakeups.any.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+        jobs = schedule.Scheduler()
+        jobs.every(self.settings.poll_seconds).seconds.do(wakeups.set_due)
+        jobs.every(1).minutes.do(self.sweep_if_due)  # claims at most once per UTC day
+        jobs.every(30).seconds.do(self.heartbeat)
+
+        self.heartbeat()
+        self.sweep_if_due()
+        drainer.start()
+        listener.start()
+        wakeups.set_due()
+        log.info("runner %s started: poll every %ss, %d drain worker(s)", self.settings.runner_name,
+                 self.settings.poll_seconds, self.settings.workers)
+        while not self.stopping.is_set():
+            wakeups.any.wait(timeout=1.0)
+            wakeups.any.clear()
+            if self.stopping.is_set():
+                break
+            if wakeups.due.is_set():
+                wakeups.due.clear()
+                if self.dispatch():
+                    drainer.wake()
+                else:
+                    self.stopping.wait(1.0)
+                    wakeups.set_due()  # try again: the database may be back
+            jobs.run_pending()
+        drainer.stop(timeout=8.0)
+        if self._conn is not None:
+            self._conn.close()
+        s = drainer.stats
+        log.info("runner stopped: sent %d, retry %d, failed %d, released %d", s.sent, s.retried, s.failed,
+                 s.released)

@@ -1,0 +1,164 @@
+"""The outbox drain: workers lease batches (SKIP LOCKED), send over their own reused sender
+connection, and record results in batches."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+
+from . import queries
+from .connect import connect
+from .message import build_envelope
+from .senders import PermanentFailure, Sender, TemporaryFailure
+from .settings import RunSettings
+
+log = logging.getLogger("pgdrip.drain")
+
+
+@dataclass
+class DrainStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, n: int) -> None:
+        with self.lock:
+            setattr(self, outcome, getattr(self, outcome) + n)
+
+
+class _Results:
+    """Outcomes of one leased batch, written back in one statement per outcome."""
+
+    def __init__(self) -> None:
+        self.by_outcome: dict[str, tuple[list[int], list[str | None]]] = {}
+
+    def add(self, outcome: str, row_id: int, error: str | None = None) -> None:
+        ids, errors = self.by_outcome.setdefault(outcome, ([], []))
+        ids.append(row_id)
+        errors.append(error)
+
+    def flush(self, conn: psycopg.Connection, runner: str, stats: DrainStats) -> None:
+        names = {"sent": "sent", "retry": "retried", "failed": "failed", "release": "released"}
+        for outcome, (ids, errors) in self.by_outcome.items():
+            conn.execute(queries.FINISH_OUTBOX,
+                         {"runner": runner, "ids": ids, "outcome": outcome, "errors": errors})
+            stats.add(names[outcome], len(ids))
+        self.by_outcome.clear()
+
+
+class Drainer:
+    """Sends what is sendable. `drain_until_empty` for --once and tests; `start` for the daemon,
+    whose workers sleep until `wake()` or a short timeout (to pick up retries that come due)."""
+
+    def __init__(self, dsn: str, settings: RunSettings, sender_factory: Callable[[], Sender]) -> None:
+        self.dsn = dsn
+        self.settings = settings
+        self.sender_factory = sender_factory
+        self.stats = DrainStats()
+        self.stopping = threading.Event()
+        self._wakeup = threading.Condition()
+        self._generation = 0
+        self._threads: list[threading.Thread] = []
+
+    # -- one worker ------------------------------------------------------------
+    def _work_once(self, conn: psycopg.Connection, sender: Sender) -> int:
+        """Lease one batch and settle it. Returns how many rows were leased."""
+        s = self.settings
+        rows = conn.execute(queries.CLAIM_OUTBOX, {"runner": s.runner_name, "limit": s.batch_size,
+                                                   "lease": s.lease_seconds}).fetchall()
+        if not rows:
+            return 0
+        results = _Results()
+        deadline = time.monotonic() + s.lease_seconds / 2
+        for i, row in enumerate(rows):
+            # Stopping, or half the lease gone: hand the rest back so nobody waits for the lease.
+            if self.stopping.is_set() or time.monotonic() > deadline:
+                for rest in rows[i:]:
+                    results.add("release", rest["id"])
+                break
+            try:
+                sender.send(build_envelope(row, s))
+                results.add("sent", row["id"])
+            except PermanentFailure as exc:
+                results.add("failed", row["id"], str(exc))
+                log.warning("outbox %s failed permanently: %s", row["id"], exc)
+            except TemporaryFailure as exc:
+                results.add("retry", row["id"], str(exc))
+                log.info("outbox %s will be retried: %s", row["id"], exc)
+        results.flush(conn, s.runner_name, self.stats)
+        return len(rows)
+
+    def _worker(self, until_empty: bool) -> None:
+        sender = self.sender_factory()
+        conn: psycopg.Connection | None = None
+        seen = -1
+        backoff = 0.5
+        try:
+            while not self.stopping.is_set():
+                try:
+                    if conn is None or conn.closed:
+                        conn = connect(self.dsn)
+                    leased = self._work_once(conn, sender)
+                    backoff = 0.5
+                except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                    log.warning("drain: database unavailable (%s); retrying in %.1fs", str(exc).strip(), backoff)
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, 10)
+                    continue
+                except Exception:
+                    log.exception("drain worker error")
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, 10)
+                    continue
+                if leased:
+                    continue
+                if until_empty:
+                    return
+                with self._wakeup:
+                    if seen == self._generation:
+                        self._wakeup.wait(timeout=5)
+                    seen = self._generation
+        finally:
+            sender.close()
+            if conn is not None:
+                conn.close()
+
+    # -- the pool ----------------------------------------------------------------
+    def drain_until_empty(self) -> DrainStats:
+        """Run the workers until nothing is sendable right now."""
+        threads = [threading.Thread(target=self._worker, args=(True,), daemon=True)
+                   for _ in range(self.settings.workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return self.stats
+
+    def start(self) -> None:
+        for i in range(self.settings.workers):
+            t = threading.Thread(target=self._worker, args=(False,), name=f"drain-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def wake(self) -> None:
+        with self._wakeup:
+            self._generation += 1
+            self._wakeup.notify_all()
+
+    def stop(self, timeout: float = 8.0) -> None:
+        self.stopping.set()
+        self.wake()
+        end = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, end - time.monotonic()))

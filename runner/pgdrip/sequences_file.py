@@ -1,0 +1,184 @@
+"""Sequences as code: read a TOML file, compare it with the database, apply the difference."""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+from . import queries
+from .errors import PgdripError
+
+SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
+                 "step": list}
+STEP_KEYS = {"delay_hours": (int, float), "subject": str, "html_body": str, "active": bool}
+
+
+class LineMap:
+    """Finds the line of a key inside the n-th [[sequence]] (or its m-th [[sequence.step]])."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers: list[tuple[str, int]] = []
+        for no, line in enumerate(self.lines, 1):
+            stripped = line.strip()
+            if re.fullmatch(r"\[\[\s*sequence\s*\]\]", stripped):
+                self.headers.append(("sequence", no))
+            elif re.fullmatch(r"\[\[\s*sequence\.step\s*\]\]", stripped):
+                self.headers.append(("step", no))
+
+    def line(self, seq: int, step: int | None = None, key: str | None = None) -> int:
+        seqs = [i for i, (k, _) in enumerate(self.headers) if k == "sequence"]
+        if seq >= len(seqs):
+            return 1
+        start = seqs[seq]
+        end = seqs[seq + 1] if seq + 1 < len(seqs) else len(self.headers)
+        idx = start
+        if step is not None:
+            steps = [i for i in range(start + 1, end) if self.headers[i][0] == "step"]
+            if step < len(steps):
+                idx = steps[step]
+        first = self.headers[idx][1]
+        last = self.headers[idx + 1][1] - 1 if idx + 1 < len(self.headers) else len(self.lines)
+        if key:
+            for no in range(first, last + 1):
+                if re.match(rf"\s*{re.escape(key)}\s*=", self.lines[no - 1]):
+                    return no
+        return first
+
+
+@dataclass
+class StepSpec:
+    delay_hours: Decimal
+    subject: str
+    html_body: str
+    active: bool = True
+
+
+@dataclass
+class SequenceSpec:
+    index: int
+    name: str
+    trigger_type: str
+    trigger_value: str | None = None
+    description: str | None = None
+    active: bool = True
+    steps: list[StepSpec] = field(default_factory=list)
+
+
+class FileError(PgdripError):
+    pass
+
+
+def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
+    text = path.read_text()
+    lines = LineMap(text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FileError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"sequence"}
+    if unknown:
+        raise FileError(f"{path}:1: unknown top-level key(s): {', '.join(sorted(unknown))} (use [[sequence]])")
+    raw = data.get("sequence", [])
+    if not isinstance(raw, list) or not raw:
+        raise FileError(f"{path}:1: no [[sequence]] tables found")
+    specs: list[SequenceSpec] = []
+    names: set[str] = set()
+
+    def fail(i: int, step: int | None, key: str, message: str) -> FileError:
+        return FileError(f"{path}:{lines.line(i, step, key)}: {key}: {message}")
+
+    for i, seq in enumerate(raw):
+        for key, value in seq.items():
+            if key not in SEQUENCE_KEYS:
+                raise fail(i, None, key, f"unknown key (use {', '.join(sorted(SEQUENCE_KEYS))})")
+            if not isinstance(value, SEQUENCE_KEYS[key]):
+                raise fail(i, None, key, f"must be a {SEQUENCE_KEYS[key].__name__}")
+        for key in ("name", "trigger_type"):
+            if key not in seq:
+                raise FileError(f"{path}:{lines.line(i)}: {key}: required in every [[sequence]]")
+        if seq["name"] in names:
+            raise fail(i, None, "name", f"sequence {seq['name']!r} appears twice in the file")
+        names.add(seq["name"])
+        spec = SequenceSpec(i, seq["name"], seq["trigger_type"], seq.get("trigger_value"), seq.get("description"),
+                            seq.get("active", True))
+        for j, step in enumerate(seq.get("step", [])):
+            for key, value in step.items():
+                if key not in STEP_KEYS:
+                    raise fail(i, j, key, f"unknown step key (use {', '.join(sorted(STEP_KEYS))})")
+                if not isinstance(value, STEP_KEYS[key]) or (key == "delay_hours" and isinstance(value, bool)):
+                    raise fail(i, j, key, "has the wrong type")
+            for key in ("subject", "html_body"):
+                if key not in step:
+                    raise FileError(f"{path}:{lines.line(i, j)}: {key}: required in every [[sequence.step]]")
+            spec.steps.append(StepSpec(Decimal(str(step.get("delay_hours", 0))), step["subject"], step["html_body"],
+                                       step.get("active", True)))
+        specs.append(spec)
+    return specs, lines
+
+
+def apply(conn: psycopg.Connection, path: Path, specs: list[SequenceSpec], lines: LineMap) -> list[str]:
+    """Apply in the current transaction; returns the changes, one line each."""
+    changes: list[str] = []
+    for spec in specs:
+        try:
+            changes += _apply_one(conn, spec)
+        except psycopg.Error as exc:
+            column = exc.diag.column_name
+            step = _failed_step(exc, spec)
+            where = lines.line(spec.index, step, column)
+            message = exc.diag.message_primary or str(exc)
+            hint = f"; hint: {exc.diag.message_hint}" if exc.diag.message_hint else ""
+            raise FileError(f"{path}:{where}: {column or 'sequence'}: {message}{hint}") from None
+    return changes
+
+
+def _failed_step(exc: psycopg.Error, spec: SequenceSpec) -> int | None:
+    return getattr(exc, "pgdrip_step", None)
+
+
+def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
+    found = conn.execute(queries.SEQUENCES_BY_NAME, {"name": spec.name}).fetchall()
+    if len(found) > 1:
+        raise PgdripError(f"more than one sequence is named {spec.name!r}; rename one before applying")
+    fields = {"name": spec.name, "description": spec.description, "trigger_type": spec.trigger_type,
+              "trigger_value": spec.trigger_value, "active": spec.active}
+    if not found:
+        seq_id = conn.execute(queries.INSERT_SEQUENCE, fields).fetchone()["id"]
+        existing: list[dict] = []
+        changes = [f"+ sequence {spec.name!r} ({len(spec.steps)} step(s))"]
+    else:
+        seq = found[0]
+        seq_id = seq["id"]
+        changes = []
+        diff = [k for k in ("description", "trigger_type", "trigger_value", "active") if seq[k] != fields[k]]
+        if diff:
+            conn.execute(queries.UPDATE_SEQUENCE, {**fields, "id": seq_id})
+            changes.append(f"~ sequence {spec.name!r}: {', '.join(diff)}")
+        existing = conn.execute(queries.STEPS_OF, {"id": seq_id}).fetchall()
+    by_order = {s["step_order"]: s for s in existing}
+    for order, step in enumerate(spec.steps, 1):
+        values = {"sequence_id": seq_id, "step_order": order, "delay_hours": step.delay_hours,
+                  "subject": step.subject, "html_body": step.html_body, "active": step.active}
+        try:
+            old = by_order.get(order)
+            if old is None:
+                conn.execute(queries.INSERT_STEP, values)
+                if found:
+                    changes.append(f"+ sequence {spec.name!r} step {order}")
+            else:
+                diff = [k for k in ("delay_hours", "subject", "html_body", "active") if old[k] != values[k]]
+                if diff:
+                    conn.execute(queries.UPDATE_STEP, {**values, "id": old["id"]})
+                    changes.append(f"~ sequence {spec.name!r} step {order}: {', '.join(diff)}")
+        except psycopg.Error as exc:
+            exc.pgdrip_step = order - 1  # type: ignore[attr-defined]
+            raise
+    for old in existing:
+        if old["step_order"] > len(spec.steps) and old["active"]:
+            conn.execute(queries.UPDATE_STEP, {**old, "active": False})
+            changes.append(f"- sequence {spec.name!r} step {old['step_order']} (deactivated, not in the file)")
+    return changes
