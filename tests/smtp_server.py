@@ -1,0 +1,113 @@
+"""A real SMTP server for tests (aiosmtpd) that records what it accepts and fails on request.
+
+The recipient's local part chooses a fault: reject* → 550, tempfail* → 451, busy* → 421,
+stall* → no answer to DATA for `stall_seconds`, drop* → the connection dies mid-DATA."""
+
+import asyncio
+import socket
+import threading
+import time
+from email import message_from_bytes
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RecordingHandler:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.raw: list[bytes] = []
+        self.lock = threading.Lock()
+        self.faults = True
+        self.stall_seconds = 5.0
+        self.accept_times: list[float] = []
+
+    def _fault(self, rcpt: str) -> str | None:
+        if not self.faults:
+            return None
+        local = rcpt.split("@", 1)[0].lower()
+        for prefix in ("reject", "tempfail", "busy", "stall", "drop"):
+            if local.startswith(prefix):
+                return prefix
+        return None
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          options: list[str]) -> str:
+        fault = self._fault(address)
+        if fault == "reject":
+            return "550 5.1.1 mailbox unavailable"
+        if fault == "tempfail":
+            return "451 4.3.0 try again later"
+        if fault == "busy":
+            return "421 4.3.2 service shutting down"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        fault = self._fault(envelope.rcpt_tos[0])
+        if fault == "stall":
+            await asyncio.sleep(self.stall_seconds)
+        if fault == "drop":
+            server.transport.close()
+            return "451 dropped"
+        data = envelope.original_content or envelope.content
+        with self.lock:
+            self.raw.append(data)
+            self.messages.append(message_from_bytes(data))
+            self.accept_times.append(time.monotonic())
+        return "250 Message accepted"
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [m["Message-ID"] for m in self.messages]
+
+
+class SmtpServer:
+    """Start/stop on a fixed port, so a test can take the server away and bring it back."""
+
+    def __init__(self, port: int | None = None, **controller_kwargs: object) -> None:
+        self.port = port or free_port()
+        self.handler = RecordingHandler()
+        self.kwargs = controller_kwargs
+        self.controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?timeout=3"
+
+    def start(self) -> "SmtpServer":
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.kwargs)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, n: int, timeout: float = 20.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if len(self.handler.messages) >= n:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+if __name__ == "__main__":  # a separate-process sink for benchmarks: python -m tests.smtp_server PORT
+    import sys
+
+    server = SmtpServer(int(sys.argv[1])).start()
+    print("ready", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
