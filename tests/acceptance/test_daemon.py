@@ -1,0 +1,94 @@
+"""The daemon: wake-ups within about a second, SIGTERM, recovery from killed connections."""
+
+import statistics
+import time
+
+import psycopg
+
+from tests.acceptance.runner_process import RunnerProcess
+from tests.helpers import add_contact, add_sequence, add_tag
+
+
+def test_zero_hour_step_is_delivered_within_seconds_with_the_poll_set_to_an_hour(dsn, db, smtp, tmp_home):
+    add_sequence(db, "tag_added", None)
+    t = add_tag(db, "x")
+    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600")
+    try:
+        assert runner.wait_for_log("runner ", 20), runner.log
+        latencies = []
+        for i in range(5):
+            c = add_contact(db, f"u{i}@example.com")
+            started = time.monotonic()
+            db.execute("insert into drip.contact_tags values (%s, %s)", (c, t))
+            assert smtp.wait_for(i + 1, timeout=15), runner.log
+            latencies.append(smtp.handler.accept_times[i] - started)
+        # Only a wake-up can explain delivery here: the poll is an hour away.
+        assert max(latencies) < 5, latencies
+        print(f"latency median {statistics.median(latencies):.3f}s max {max(latencies):.3f}s")
+    finally:
+        assert runner.terminate() == 0, runner.log
+
+
+def test_sigterm_exits_zero_promptly_and_hands_back_nothing_unsent(dsn, db, smtp, tmp_home):
+    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url)
+    assert runner.wait_for_log("runner ", 20), runner.log
+    started = time.monotonic()
+    assert runner.terminate() == 0, runner.log
+    assert time.monotonic() - started < 10
+    assert "runner stopped" in runner.log
+    assert db.execute("select count(*) n from drip.outbox where status = 'sending'").fetchone()["n"] == 0
+
+
+def test_recovers_when_its_connections_are_killed(dsn, db, smtp, tmp_home):
+    add_sequence(db, "tag_added", None)
+    t = add_tag(db, "x")
+    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600")
+    try:
+        assert runner.wait_for_log("runner ", 20), runner.log
+        time.sleep(0.5)
+        killed = db.execute(
+            "select count(pg_terminate_backend(pid)) n from pg_stat_activity "
+            "where datname = current_database() and application_name like 'pgdrip%%'").fetchone()["n"]
+        assert killed >= 2  # the LISTEN connection and at least one other
+        assert runner.wait_for_log("listener: connection lost", 10), runner.log
+        # wake-ups resume: a 0-hour step still arrives without waiting for the hour-long poll
+        deadline = time.monotonic() + 20
+        c = add_contact(db, "after@example.com")
+        db.execute("insert into drip.contact_tags values (%s, %s)", (c, t))
+        assert smtp.wait_for(1, timeout=deadline - time.monotonic()), runner.log
+    finally:
+        assert runner.terminate() == 0, runner.log
+
+
+def test_two_runners_deliver_each_message_once(dsn, db, smtp, tmp_home):
+    add_sequence(db, "tag_added", None)
+    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 400) g")
+    t = add_tag(db, "x")
+    runners = [RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10") for _ in range(2)]
+    try:
+        for r in runners:
+            assert r.wait_for_log("runner ", 20), r.log
+        db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+        assert smtp.wait_for(400, timeout=60)
+        time.sleep(0.5)
+    finally:
+        for r in runners:
+            assert r.terminate() == 0, r.log
+    ids = smtp.handler.message_ids()
+    assert len(ids) == len(set(ids)) == 400
+    assert db.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"] == 400
+
+
+def test_runner_refuses_an_unmigrated_database_in_one_line(server_dsn, tmp_home):
+    from tests.acceptance.cli import assert_one_line_error, pgdrip
+    from tests.helpers import with_dbname
+
+    with psycopg.connect(with_dbname(server_dsn, "postgres"), autocommit=True) as conn:
+        conn.execute("drop database if exists drip_unmigrated")
+        conn.execute("create database drip_unmigrated")
+    try:
+        r = pgdrip("run", "--once", dsn=with_dbname(server_dsn, "drip_unmigrated"), home=tmp_home)
+        assert_one_line_error(r, "pgdrip migrate")
+    finally:
+        with psycopg.connect(with_dbname(server_dsn, "postgres"), autocommit=True) as conn:
+            conn.execute("drop database if exists drip_unmigrated with (force)")
