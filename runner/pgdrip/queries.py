@@ -60,12 +60,12 @@ FAILED_IDS_MISSING = ("select array_agg(i) as missing from unnest(%(ids)s::bigin
                       "where not exists (select 1 from drip.outbox o where o.id = i and o.status = 'failed')")
 
 # --- pg_cron --------------------------------------------------------------------
+CRON_DATABASE = "select current_setting('cron.database_name', true) as cron_db, current_database() as app_db"
 CRON_AVAILABLE = "select exists (select 1 from pg_extension where extname = 'pg_cron') as ok"
-CRON_SCHEDULE = "select cron.schedule_in_database(%(name)s, %(schedule)s, %(command)s, current_database()) as id"
-CRON_UNSCHEDULE = ("select cron.unschedule(jobid) from cron.job where jobname = %(name)s "
-                   "and database = current_database()")
-CRON_JOBS = ("select jobname, schedule, command from cron.job where jobname like 'pgdrip-%%' "
-             "and database = current_database() order by jobname")
+CRON_SCHEDULE = "select cron.schedule_in_database(%(name)s, %(schedule)s, %(command)s, %(database)s) as id"
+CRON_UNSCHEDULE = "select cron.unschedule(jobid) from cron.job where jobname = %(name)s and database = %(database)s"
+CRON_JOBS = ("select jobid, jobname, schedule, command, database from cron.job "
+             "where database = %(database)s and jobname like 'pgdrip-%%' order by jobname")
 
 # --- apply (sequences as code) ----------------------------------------------------
 SEQUENCES_BY_NAME = "select * from drip.sequences where name = %(name)s order by id"

@@ -1,14 +1,23 @@
-"""`pgdrip cron install|uninstall`: let pg_cron schedule dispatch and sweep inside the database."""
+"""`pgdrip cron install|uninstall`: let pg_cron schedule dispatch and sweep inside the database.
+
+pg_cron lives in one database of the server (cron.database_name); jobs for this database are
+registered there with cron.schedule_in_database and named after it."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
+import psycopg
+from psycopg.conninfo import make_conninfo
 
 from .. import queries
-from ..cli_common import dsn_option, emit, open_db
+from ..cli_common import dsn_option, emit
+from ..connect import connect, resolve_dsn
 from ..errors import PgdripError
 
 JOBS = {
-    "pgdrip-dispatch": "call drip.dispatch_due()",
-    "pgdrip-sweep": "call drip.anniversary_sweep()",
+    "dispatch": "call drip.dispatch_due()",
+    "sweep": "call drip.anniversary_sweep()",
 }
 
 
@@ -22,10 +31,24 @@ def cron() -> None:
     """
 
 
-def _require_pg_cron(conn) -> None:
-    if not conn.execute(queries.CRON_AVAILABLE).fetchone()["ok"]:
-        raise PgdripError("pg_cron is not installed in this database's server; "
-                          "hint: add pg_cron to shared_preload_libraries and CREATE EXTENSION pg_cron")
+@contextmanager
+def cron_connection(dsn: str | None) -> Iterator[tuple[psycopg.Connection, str]]:
+    """A connection to pg_cron's database, and the name of the application database."""
+    dsn = resolve_dsn(dsn)
+    with connect(dsn) as app:
+        row = app.execute(queries.CRON_DATABASE).fetchone()
+    if not row["cron_db"]:
+        raise PgdripError("pg_cron is not loaded on this server; hint: add pg_cron to shared_preload_libraries "
+                          "and restart PostgreSQL")
+    with connect(make_conninfo(dsn, dbname=row["cron_db"])) as conn:
+        if not conn.execute(queries.CRON_AVAILABLE).fetchone()["ok"]:
+            raise PgdripError(f"pg_cron is loaded but not created in database {row['cron_db']}; "
+                              f"hint: CREATE EXTENSION pg_cron there")
+        yield conn, row["app_db"]
+
+
+def job_name(kind: str, database: str) -> str:
+    return f"pgdrip-{kind}:{database}"
 
 
 @cron.command("install")
@@ -39,15 +62,15 @@ def install(dsn: str | None, every: int) -> None:
     Example:
       pgdrip cron install --dsn postgresql://localhost/app
     """
-    schedules = {"pgdrip-dispatch": f"*/{every} * * * *" if every > 1 else "* * * * *",
-                 "pgdrip-sweep": "0 0 * * *"}
-    with open_db(dsn) as conn:
-        _require_pg_cron(conn)
-        with conn.transaction():
-            for name, command in JOBS.items():
-                conn.execute(queries.CRON_UNSCHEDULE, {"name": name})
-                conn.execute(queries.CRON_SCHEDULE, {"name": name, "schedule": schedules[name], "command": command})
-        emit(conn.execute(queries.CRON_JOBS).fetchall(), ["jobname", "schedule", "command"], False)
+    schedules = {"dispatch": f"*/{every} * * * *" if every > 1 else "* * * * *", "sweep": "0 0 * * *"}
+    with cron_connection(dsn) as (conn, database), conn.transaction():
+        for kind, command in JOBS.items():
+            name = job_name(kind, database)
+            conn.execute(queries.CRON_UNSCHEDULE, {"name": name, "database": database})
+            conn.execute(queries.CRON_SCHEDULE, {"name": name, "schedule": schedules[kind], "command": command,
+                                                 "database": database})
+        jobs = conn.execute(queries.CRON_JOBS, {"database": database}).fetchall()
+    emit(jobs, ["jobname", "schedule", "command"], False)
 
 
 @cron.command("uninstall")
@@ -59,12 +82,10 @@ def uninstall(dsn: str | None) -> None:
     Example:
       pgdrip cron uninstall
     """
-    with open_db(dsn) as conn:
-        _require_pg_cron(conn)
-        with conn.transaction():
-            for name in JOBS:
-                conn.execute(queries.CRON_UNSCHEDULE, {"name": name})
-    click.echo("removed pgdrip's pg_cron jobs")
+    with cron_connection(dsn) as (conn, database), conn.transaction():
+        for kind in JOBS:
+            conn.execute(queries.CRON_UNSCHEDULE, {"name": job_name(kind, database), "database": database})
+    click.echo(f"removed pgdrip's pg_cron jobs for database {database}")
 
 
 def register(main: click.Group) -> None:
