@@ -52,7 +52,8 @@ def test_unsubscribe_tokens_differ_per_contact_and_need_the_secret(dsn, db, smtp
     tokens = [link.split("t=")[1].rstrip(">") for link in links]
     assert tokens[0] != tokens[1] and len(tokens[0]) == 32
     ids = [int(link.split("c=")[1].split("&")[0]) for link in links]
-    assert all(verify_unsubscribe_token(UNSUB["PGDRIP_UNSUBSCRIBE_SECRET"], i, t) for i, t in zip(ids, tokens))
+    secret = UNSUB["PGDRIP_UNSUBSCRIBE_SECRET"]
+    assert all(verify_unsubscribe_token(secret, i, t) for i, t in zip(ids, tokens, strict=True))
     assert unsubscribe_token("another-secret-entirely", ids[0]) != tokens[0]
 
 
