@@ -4,6 +4,10 @@
 create or replace function drip.dispatch_batch(p_now timestamptz, p_limit integer) returns integer
 language plpgsql volatile
 set search_path = ''
+-- A batch touches at most p_limit rows: look them up by key. A hash or merge join would read
+-- the whole contacts and enrollments tables in every batch, so cost would grow with table size.
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 declare
     v_claimed integer;
@@ -22,11 +26,12 @@ begin
         for update of e skip locked
     ), planned as (
         select d.id, d.contact_id, d.last_step_order_sent,
-               cur.id as step_id, cur.step_order, cur.subject, cur.html_body,
+               cur.id as step_id, cur.step_order, cur.subject, cur.html_body, cur.subject_merge, cur.body_merge,
                nxt.delay_hours as next_delay
         from due d
         left join lateral (
-            select st.id, st.step_order, st.subject, st.html_body from drip.sequence_steps st
+            select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge
+            from drip.sequence_steps st
             where st.sequence_id = d.sequence_id and st.active and st.step_order > d.last_step_order_sent
             order by st.step_order limit 1
         ) cur on true
@@ -38,8 +43,9 @@ begin
     ), queued as (
         insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body)
         select p.id, p.step_id, p.contact_id, c.email,
-               drip.render_subject(p.subject, c.first_name, c.last_name, c.email),
-               drip.render_merge(p.html_body, c.first_name, c.last_name, c.email, true)
+               pg_catalog.btrim(drip.render_template(p.subject, p.subject_merge, c.first_name, c.last_name, c.email,
+                                                     false)),
+               drip.render_template(p.html_body, p.body_merge, c.first_name, c.last_name, c.email, true)
         from planned p
         join drip.contacts c on c.id = p.contact_id and c.unsubscribed_at is null
         where p.step_id is not null

@@ -1,13 +1,12 @@
--- drip.month_day(p_date date) returns integer
--- month * 100 + day: the immutable key the anniversary indexes are built on.
+-- drip.month_day(p_date date) returns integer; drip.utc_date(p_at timestamptz) returns date
+-- month * 100 + day, and the UTC calendar date: the immutable keys of the anniversary indexes.
+-- Pure SQL expressions without a SET clause so that the planner inlines them (a SET clause
+-- forbids inlining); every name, operators included, is schema-qualified instead.
 create function drip.month_day(p_date date) returns integer
 language sql immutable parallel safe
-set search_path = ''
-return extract(month from p_date)::integer * 100 + extract(day from p_date)::integer;
+return (pg_catalog.date_part('month', p_date)::integer OPERATOR(pg_catalog.*) 100)
+       OPERATOR(pg_catalog.+) pg_catalog.date_part('day', p_date)::integer;
 
--- drip.utc_date(p_at timestamptz) returns date
--- The UTC calendar date of a timestamp; immutable, so usable in an index.
 create function drip.utc_date(p_at timestamptz) returns date
 language sql immutable parallel safe
-set search_path = ''
-return (p_at at time zone 'UTC')::date;
+return pg_catalog.timezone('UTC', p_at)::date;

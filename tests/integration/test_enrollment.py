@@ -133,3 +133,27 @@ def test_new_enrollment_due_now_notifies_drip_due(dsn, db):
         tag(db, c, t)
         got = list(listener.notifies(timeout=2, stop_after=1))
     assert [n.channel for n in got] == ["drip_due"]
+
+
+def test_deleting_a_contact_deletes_its_enrollments_and_mail(db):
+    add_sequence(db, "tag_added", None)
+    c = add_contact(db, "a@example.com")
+    keep = add_contact(db, "b@example.com")
+    t = add_tag(db, "x")
+    tag(db, c, t)
+    tag(db, keep, t)
+    db.execute("call drip.dispatch_due()")
+    db.execute("delete from drip.contacts where id = %s", (c,))
+    assert [e["contact_id"] for e in enrollments(db)] == [keep]
+    assert [r["contact_id"] for r in db.execute("select contact_id from drip.outbox").fetchall()] == [keep]
+
+
+def test_deleting_a_sequence_with_enrollments_is_refused(db):
+    seq = add_sequence(db, "tag_added", None)
+    unused = add_sequence(db, "tag_added", "nobody", name="unused")
+    tag(db, add_contact(db, "a@example.com"), add_tag(db, "x"))
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as err:
+        db.execute("delete from drip.sequences where id = %s", (seq,))
+    assert "Deactivate it instead" in err.value.diag.message_hint
+    db.execute("delete from drip.sequences where id = %s", (unused,))
+    assert [r["id"] for r in db.execute("select id from drip.sequences").fetchall()] == [seq]

@@ -37,14 +37,14 @@ def test_values_are_html_escaped_in_the_body_only(db):
 def test_subject_never_contains_a_line_break_even_from_a_row_that_skipped_validation(db):
     with trigger_disabled(db, "contacts", "contacts__validate"):
         subject, _ = render(db, "Eve\r\nBcc: victim@example.com", None, "e@example.com", "Hi {{FirstName}}", "b")
-    assert subject == "Hi Eve Bcc: victim@example.com"
+    assert subject == "Hi Eve  Bcc: victim@example.com"  # CR and LF each became a space
 
 
 def test_subject_renderer_strips_line_breaks_from_values(db):
     got = db.execute(
         "select drip.render_subject('Hi {{FirstName}}', E'Eve\\r\\nBcc: v@example.com', null, 'e@x.io') as s"
     ).fetchone()["s"]
-    assert got == "Hi Eve Bcc: v@example.com"
+    assert got == "Hi Eve  Bcc: v@example.com"
 
 
 @pytest.mark.parametrize("field,text", [
@@ -62,3 +62,26 @@ def test_unknown_merge_tag_refused_at_save(db, field, text):
             "values (%s, 2, %s, %s)", (seq, values["subject"], values["html_body"]))
     assert err.value.diag.column_name == field
     assert db.execute("select count(*) n from drip.sequence_steps").fetchone()["n"] == 1
+
+
+def test_a_value_is_never_read_as_a_tag(db):
+    with trigger_disabled(db, "contacts", "contacts__validate"):
+        subject, body = render(db, "{{Email}}", "{{LastName}}", "secret@example.com", "{{FirstName}}",
+                               "<p>{{FirstName}} {{LastName}}</p>")
+    assert "secret@example.com" not in subject + body
+
+
+def test_preview_renders_exactly_what_dispatch_queues(db):
+    templates = ["Hi {{FirstName}}", "Hi {{ firstname | you }} {{LastName}}", "{{Email}} & {{Email|x}}", "plain"]
+    seq = add_sequence(db, "after_purchase", None, steps=[(0, t, f"<p>{t}</p>") for t in templates])
+    c = add_contact(db, "o'hara@example.com", "Ann & <Bo>", last_name=" ")
+    db.execute("select drip.fire_trigger('after_purchase', %s)", (c,))
+    for i in range(len(templates)):
+        dispatch(db, i * 0.01)
+    queued = {(o["subject"], o["html_body"]) for o in outbox(db)}
+    previews = {(p["subject"], p["html_body"]) for p in db.execute(
+        "select p.* from drip.sequence_steps st, drip.preview_step(st.id, %s) p where st.sequence_id = %s",
+        (c, seq)).fetchall()}
+    assert len(queued) == len(templates) and queued == previews
+    assert ("Hi Ann & <Bo>", "<p>Hi Ann &amp; &lt;Bo&gt;</p>") in queued
+    assert ("Hi Ann & <Bo> ", "<p>Hi Ann &amp; &lt;Bo&gt; </p>") not in queued

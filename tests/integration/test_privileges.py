@@ -71,11 +71,28 @@ def test_every_function_pins_search_path_except_committing_procedures(db):
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = 'drip'
     """).fetchall()
-    unpinned = [r["proname"] for r in rows
-                if not any(c.startswith("search_path=") for c in (r["proconfig"] or []))]
-    assert unpinned == ["dispatch_due"]
-    definers = sorted(r["proname"] for r in rows if r["prosecdef"])
-    assert definers == ["enroll_events", "fire_trigger", "tg_contacts__unsubscribe"]
+    unpinned = sorted(r["proname"] for r in rows
+                      if not any(c.startswith("search_path=") for c in (r["proconfig"] or [])))
+    # dispatch_due commits, so it cannot carry SET; the pure SQL expression helpers must not, or
+    # the planner would not inline them (10x slower dispatch). All of them qualify every name.
+    assert unpinned == ["dispatch_due", "html_escape", "merge_flags", "merge_value", "month_day", "render_merge",
+                        "render_subject", "render_template", "utc_date"]
+
+
+def test_unpinned_helpers_are_bound_when_created(db):
+    """A SQL-standard body (RETURN ...) is parsed when the function is created: its names are
+    bound then, so the caller's search_path cannot redirect them. (The source qualifies them too.)"""
+    rows = db.execute("""
+        select p.proname, p.prosqlbody is not null as bound from pg_proc p
+        where p.pronamespace = 'drip'::regnamespace and p.proconfig is null and p.prokind = 'f'
+    """).fetchall()
+    assert rows and all(r["bound"] for r in rows), rows
+    with db.transaction(force_rollback=True):
+        db.execute("create schema evil")
+        db.execute("create function evil.replace(text, text, text) returns text language sql return 'pwned'")
+        db.execute("set local search_path = evil, pg_catalog")
+        got = db.execute("select drip.render_merge('Hi {{FirstName}}', '<b>', null, null, true) r").fetchone()
+    assert got["r"] == "Hi &lt;b&gt;"
 
 
 def test_nothing_is_executable_by_public(db):

@@ -1,0 +1,80 @@
+"""Shared by the benchmarks: a fresh migrated database, timing, and the result rows."""
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "runner"), str(ROOT)]
+
+from pgdrip.migrate import migrate  # noqa: E402
+
+
+def server_dsn() -> str:
+    """PGDRIP_BENCH_DSN, else the local PostgreSQL, else the embedded one."""
+    dsn = os.environ.get("PGDRIP_BENCH_DSN")
+    if dsn:
+        return dsn
+    local = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    try:
+        psycopg.connect(local, connect_timeout=3).close()
+        return local
+    except psycopg.OperationalError:
+        from pgdrip.embedded import start_embedded
+
+        return start_embedded(ROOT / ".bench-home")
+
+
+def fresh_db(base: str, name: str) -> str:
+    with psycopg.connect(make_conninfo(base, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    dsn = make_conninfo(base, dbname=name)
+    migrate(dsn)
+    return dsn
+
+
+def drop_db(base: str, name: str) -> None:
+    with psycopg.connect(make_conninfo(base, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def connect(dsn: str) -> psycopg.Connection:
+    return psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+    def row(self) -> str:
+        ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
+        base = f"{self.baseline:.3f} {self.unit} ({self.baseline_name})" if self.baseline is not None else "-"
+        return f"| {self.name} | {self.value:.3f} {self.unit} | {base} | {ratio} | {self.target} |"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

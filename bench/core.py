@@ -1,0 +1,176 @@
+"""Database-side figures: bulk tagging, dispatch, dispatch with history, scaling, sweep."""
+
+import datetime as dt
+
+from common import Figure, connect, drop_db, fresh_db, median, timed
+
+TWO_STEPS = ("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body) "
+             "values (%(s)s, 1, 0, 'Hi {{FirstName|there}}', '<p>Hello {{FirstName}}, welcome.</p>'), "
+             "(%(s)s, 2, 24, 'Day two, {{FirstName}}', '<p>More for {{FirstName}} at {{Email}}.</p>')")
+
+
+def add_contacts(conn, n: int) -> None:
+    conn.execute("insert into drip.contacts (email, first_name, birthday, created_at) "
+                 "select 'u' || g || '@example.com', 'Name' || g, date '1950-01-01' + (g * 7919 %% 25000), "
+                 "timestamptz '2020-01-01' + (g %% 1500) * interval '1 day' from generate_series(1, %(n)s) g",
+                 {"n": n})
+    conn.execute("vacuum analyze drip.contacts")
+
+
+def add_sequence(conn, trigger_type: str, value: str | None, name: str) -> int:
+    sid = conn.execute("insert into drip.sequences (name, trigger_type, trigger_value) values (%s, %s, %s) "
+                       "returning id", (name, trigger_type, value)).fetchone()["id"]
+    conn.execute(TWO_STEPS, {"s": sid})
+    return sid
+
+
+def bench_tagging(base: str, n: int, runs: int) -> Figure:
+    dsn = fresh_db(base, "pgdrip_bench_tag")
+    with connect(dsn) as conn:
+        add_contacts(conn, n)
+        add_sequence(conn, "tag_added", "bench", "by value")
+        add_sequence(conn, "tag_added", None, "any tag")
+        tag = conn.execute("insert into drip.tags (name) values ('bench') returning id").fetchone()["id"]
+        conn.execute("create schema plain")
+        conn.execute("create table plain.contact_tags (like drip.contact_tags including all)")
+        conn.execute("create table plain.enrollments (like drip.enrollments including all)")
+        ours, theirs = [], []
+        for _ in range(runs):
+            conn.execute("truncate drip.contact_tags, drip.enrollments, plain.contact_tags, plain.enrollments")
+            conn.execute("vacuum analyze drip.contact_tags, drip.enrollments, plain.contact_tags, plain.enrollments")
+            ours.append(timed(lambda: conn.execute(
+                "insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (tag,))))
+
+            def baseline() -> None:
+                with conn.transaction():
+                    conn.execute("insert into plain.contact_tags (contact_id, tag_id) "
+                                 "select id, %s from drip.contacts", (tag,))
+                    conn.execute("insert into plain.enrollments (sequence_id, contact_id, next_step_due_at) "
+                                 "select s.id, c.id, now() from drip.contacts c cross join drip.sequences s")
+            theirs.append(timed(baseline))
+        made = conn.execute("select count(*) n from drip.enrollments").fetchone()["n"]
+        assert made == 2 * n, made
+    drop_db(base, "pgdrip_bench_tag")
+    return Figure(f"bulk tagging {n:,} into 2 sequences", median(ours), "s", median(theirs),
+                  "plain tables, no triggers", "<= 1.2x")
+
+
+def _due_db(base: str, name: str, n: int) -> tuple[str, int]:
+    dsn = fresh_db(base, name)
+    with connect(dsn) as conn:
+        add_contacts(conn, n)
+        sid = add_sequence(conn, "after_purchase", None, "due")
+        conn.execute("select drip.enroll_events('after_purchase', array_agg(id), array_agg(null::text)) "
+                     "from drip.contacts")
+        conn.execute("vacuum analyze drip.enrollments")
+    return dsn, sid
+
+
+RESET_DUE = ("update drip.enrollments set status = 'active', last_step_order_sent = 0, last_step_sent_at = null, "
+             "next_step_due_at = enrolled_at, completed_at = null where sequence_id = %(s)s")
+
+
+def bench_dispatch(base: str, n: int, runs: int) -> Figure:
+    dsn, sid = _due_db(base, "pgdrip_bench_dispatch", n)
+    with connect(dsn) as conn:
+        conn.execute("create schema plain")
+        conn.execute("create table plain.outbox (like drip.outbox including all)")
+        conn.execute("create table plain.enrollments (like drip.enrollments including all)")
+        ours, theirs = [], []
+        for _ in range(runs):
+            conn.execute("truncate drip.outbox, plain.outbox, plain.enrollments")
+            conn.execute(RESET_DUE, {"s": sid})
+            conn.execute("insert into plain.enrollments overriding system value select * from drip.enrollments")
+            conn.execute("vacuum analyze drip.enrollments, drip.outbox, plain.enrollments, plain.outbox")
+            ours.append(timed(lambda: conn.execute("call drip.dispatch_due()")))
+
+            def baseline() -> None:
+                with conn.transaction():
+                    conn.execute("""
+                        insert into plain.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body)
+                        select e.id, st.id, c.id, c.email,
+                               replace(replace(st.subject, '{{FirstName|there}}', coalesce(c.first_name, 'there')),
+                                       '{{FirstName}}', coalesce(c.first_name, '')),
+                               replace(replace(st.html_body, '{{FirstName}}', coalesce(c.first_name, '')),
+                                       '{{Email}}', c.email)
+                        from plain.enrollments e
+                        join drip.contacts c on c.id = e.contact_id
+                        join drip.sequence_steps st on st.sequence_id = e.sequence_id
+                             and st.step_order = e.last_step_order_sent + 1
+                        where e.status = 'active' and e.next_step_due_at <= now()""")
+                    conn.execute("""
+                        update plain.enrollments e set last_step_order_sent = 1, last_step_sent_at = now(),
+                               next_step_due_at = now() + interval '24 hours'
+                        where e.status = 'active' and e.next_step_due_at <= now()""")
+            theirs.append(timed(baseline))
+        queued = conn.execute("select count(*) n from drip.outbox").fetchone()["n"]
+        assert queued == n, queued
+    drop_db(base, "pgdrip_bench_dispatch")
+    return Figure(f"dispatch {n:,} due", median(ours), "s", median(theirs), "hand-written set-based SQL",
+                  "<= 1.3x")
+
+
+def bench_history(base: str, n: int, history: int, runs: int) -> Figure:
+    dsn, sid = _due_db(base, "pgdrip_bench_history", n)
+    with connect(dsn) as conn:
+        def measure() -> float:
+            times = []
+            for _ in range(runs):
+                conn.execute("delete from drip.outbox where enrollment_id in "
+                             "(select id from drip.enrollments where sequence_id = %s)", (sid,))
+                conn.execute(RESET_DUE, {"s": sid})
+                conn.execute("vacuum analyze drip.enrollments, drip.outbox")
+                times.append(timed(lambda: conn.execute("call drip.dispatch_due()")))
+            return median(times)
+
+        without = measure()
+        old = add_sequence(conn, "after_purchase", "old", "history")
+        conn.execute("insert into drip.enrollments (sequence_id, contact_id, status, last_step_order_sent, "
+                     "last_step_sent_at, enrolled_at, completed_at) "
+                     "select %(s)s, c.id, 'completed', 2, now() - interval '1 day', now() - interval '3 days', "
+                     "now() - interval '1 day' from drip.contacts c, generate_series(1, %(k)s) k",
+                     {"s": old, "k": max(1, history // n)})
+        conn.execute("insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body, "
+                     "status, sent_at, attempts) select e.id, st.id, e.contact_id, 'x@example.com', 's', 'b', "
+                     "'sent', now(), 1 from drip.enrollments e join drip.sequence_steps st "
+                     "on st.sequence_id = e.sequence_id where e.sequence_id = %s", (old,))
+        with_history = measure()
+    drop_db(base, "pgdrip_bench_history")
+    return Figure(f"dispatch {n:,} due with {history:,} finished enrollments (+ sent outbox)", with_history, "s",
+                  without, "same dispatch, no history", "<= 1.1x")
+
+
+def bench_scaling(base: str, sizes: list[int]) -> list[Figure]:
+    figures = []
+    per_due = {}
+    for n in sizes:
+        dsn, _ = _due_db(base, "pgdrip_bench_scale", n)
+        with connect(dsn) as conn:
+            per_due[n] = timed(lambda: conn.execute("call drip.dispatch_due()")) / n * 1e6
+        drop_db(base, "pgdrip_bench_scale")
+    smallest = per_due[sizes[0]]
+    for n in sizes:
+        figures.append(Figure(f"dispatch time per due at {n:,} due", per_due[n], "µs", smallest,
+                              f"per due at {sizes[0]:,}", "flat within 1.3x"))
+    return figures
+
+
+def bench_sweep(base: str, n: int, runs: int) -> Figure:
+    dsn = fresh_db(base, "pgdrip_bench_sweep")
+    day = dt.date(2027, 6, 15)
+    with connect(dsn) as conn:
+        add_contacts(conn, n)
+        add_sequence(conn, "anniversary", "birthday", "birthdays")
+        add_sequence(conn, "anniversary", "created", "signups")
+        ours, scans = [], []
+        enrolled = 0
+        for _ in range(runs):
+            conn.execute("truncate drip.enrollments, drip.sweeps")
+            conn.execute("vacuum analyze drip.enrollments")
+            ours.append(timed(lambda: conn.execute("call drip.anniversary_sweep(%s)", (day,))))
+            enrolled = conn.execute("select count(*) n from drip.enrollments").fetchone()["n"]
+            scans.append(timed(lambda: conn.execute("select count(*) from drip.contacts "
+                                                    "where drip.month_day(birthday) = 615").fetchone()))
+    drop_db(base, "pgdrip_bench_sweep")
+    return Figure(f"anniversary sweep over {n:,} contacts ({enrolled:,} enrolled)", median(ours), "s", median(scans),
+                  "one full scan of contacts", "<= 0.1x")

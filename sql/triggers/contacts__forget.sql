@@ -1,0 +1,18 @@
+-- trigger drip.tg_contacts__forget() on drip.contacts, after delete, per statement
+-- Deleting a contact deletes its enrollments and outbox rows (which carry no foreign keys).
+create or replace function drip.tg_contacts__forget() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    delete from drip.outbox o using old_rows d where o.contact_id = d.id;
+    delete from drip.enrollments e using old_rows d where e.contact_id = d.id;
+    return null;
+end
+$$;
+revoke all on function drip.tg_contacts__forget() from public;
+create or replace trigger contacts__forget
+    after delete on drip.contacts
+    referencing old table as old_rows
+    for each statement execute function drip.tg_contacts__forget();
