@@ -107,3 +107,17 @@ def test_bad_settings(monkeypatch, env):
         monkeypatch.setenv(k, v)
     with pytest.raises(PgdripError):
         RunSettings.from_env()
+
+
+def test_non_ascii_subject_and_names_survive_the_trip():
+    from email import policy
+    from email.parser import BytesParser
+
+    row = {**ROW, "subject": "Grüße, Zoë 🎉", "html_body": "<p>Schön – ça va?</p>"}
+    env = build_envelope(row, settings(from_address="Équipe Drip <team@example.com>"))
+    assert env.data.isascii()  # 7-bit clean: encoded words and quoted-printable
+    msg = BytesParser(policy=policy.default).parsebytes(env.data)
+    assert msg["Subject"] == "Grüße, Zoë 🎉"
+    assert msg["From"].addresses[0].display_name == "Équipe Drip"
+    assert "Schön – ça va?" in msg.get_body(("plain",)).get_content()
+    assert "<p>Schön – ça va?</p>" in msg.get_body(("html",)).get_content()
