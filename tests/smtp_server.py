@@ -28,6 +28,8 @@ class RecordingHandler:
         self.faults = True
         self.stall_seconds = 5.0
         self.accept_times: list[float] = []
+        self.keep = True  # False for benchmarks: count, but do not hold every message in memory
+        self.accepted = 0
 
     def _fault(self, rcpt: str) -> str | None:
         if not self.faults:
@@ -59,9 +61,11 @@ class RecordingHandler:
             return "451 dropped"
         data = envelope.original_content or envelope.content
         with self.lock:
-            self.raw.append(data)
-            self.messages.append(message_from_bytes(data))
-            self.accept_times.append(time.monotonic())
+            self.accepted += 1
+            if self.keep:
+                self.raw.append(data)
+                self.messages.append(message_from_bytes(data))
+                self.accept_times.append(time.monotonic())
         return "250 Message accepted"
 
     def message_ids(self) -> list[str]:
@@ -101,10 +105,12 @@ class SmtpServer:
         return False
 
 
-if __name__ == "__main__":  # a separate-process sink for benchmarks: python -m tests.smtp_server PORT
+if __name__ == "__main__":  # a separate-process sink for benchmarks: python -m tests.smtp_server PORT [--discard]
     import sys
 
-    server = SmtpServer(int(sys.argv[1])).start()
+    server = SmtpServer(int(sys.argv[1]))
+    server.handler.keep = "--discard" not in sys.argv
+    server.start()
     print("ready", flush=True)
     try:
         while True:

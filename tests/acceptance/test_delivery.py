@@ -156,3 +156,14 @@ def test_long_one_line_body_is_sent_within_smtp_line_limits(dsn, db, smtp, tmp_h
     assert pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home).returncode == 0
     assert all(len(line) <= 998 for line in smtp.handler.raw[0].split(b"\r\n"))
     assert outbox(db)[0]["status"] == "sent"
+
+
+def test_drain_only_sends_what_is_queued_and_leaves_dispatch_to_pg_cron(dsn, db, smtp, tmp_home):
+    tag_all(db, ["a@example.com"])
+    r = pgdrip("run", "--once", "--drain-only", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
+    assert r.returncode == 0 and "sent 0" in r.stdout, r.stderr
+    assert outbox(db) == []  # nothing was dispatched by the runner
+    db.execute("call drip.dispatch_due()")  # what the pg_cron job does
+    r = pgdrip("run", "--once", "--drain-only", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
+    assert r.returncode == 0 and "sent 1" in r.stdout, r.stderr
+    assert smtp.handler.message_ids() == [outbox(db)[0]["message_id"]]
