@@ -19,26 +19,26 @@ create function drip.utc_date(p_at timestamptz) returns date
 language sql immutable parallel safe
 return pg_catalog.timezone('UTC', p_at)::date;
 
--- drip.merge_flags(p_text text) returns integer
--- How a template uses each merge tag, two bits per tag (FirstName bits 0-1, LastName 2-3,
--- Email 4-5): 0 absent, 1 only in the exact form {{Tag}}, 2 in other forms too (a fallback,
--- spaces, other case). Stored per step, so rendering can use a plain replace() for the common
--- case and a regular expression only where needed. Inlinable: no SET clause, names qualified
--- (OPERATOR() syntax has one precedence level, hence the parentheses).
-create function drip.merge_flags(p_text text) returns integer
+-- drip.merge_forms(p_text text) returns text[]
+-- How a template writes each merge tag, as six elements: for FirstName, LastName and Email in
+-- turn, the tag's one written form and its fallback (e.g. '{{FirstName|there}}', 'there').
+-- The form is '' when the tag is absent and NULL when it is written in several ways. Stored
+-- per step, so rendering is a plain replace() unless a template mixes forms of one tag.
+create function drip.merge_forms(p_text text) returns text[]
 language sql immutable parallel safe
-return (
-    case when p_text OPERATOR(pg_catalog.!~*) '\{\{\s*FirstName\s*(\|[^}]*)?\}\}' then 0
-         when pg_catalog.replace(p_text, '{{FirstName}}', '') OPERATOR(pg_catalog.!~*) '\{\{\s*FirstName\s*(\|[^}]*)?\}\}' then 1
-         else 2 end)
-    OPERATOR(pg_catalog.+) (4 OPERATOR(pg_catalog.*)
-    case when p_text OPERATOR(pg_catalog.!~*) '\{\{\s*LastName\s*(\|[^}]*)?\}\}' then 0
-         when pg_catalog.replace(p_text, '{{LastName}}', '') OPERATOR(pg_catalog.!~*) '\{\{\s*LastName\s*(\|[^}]*)?\}\}' then 1
-         else 2 end)
-    OPERATOR(pg_catalog.+) (16 OPERATOR(pg_catalog.*)
-    case when p_text OPERATOR(pg_catalog.!~*) '\{\{\s*Email\s*(\|[^}]*)?\}\}' then 0
-         when pg_catalog.replace(p_text, '{{Email}}', '') OPERATOR(pg_catalog.!~*) '\{\{\s*Email\s*(\|[^}]*)?\}\}' then 1
-         else 2 end);
+set search_path = ''
+as $$
+    select array_agg(v.x order by v.k)
+    from unnest(array['FirstName', 'LastName', 'Email']) with ordinality as t (tag, n)
+    cross join lateral (
+        select count(distinct m[1]) as forms, min(m[1]) as form, min(m[2]) as fallback
+        from regexp_matches(p_text, '(\{\{\s*' || t.tag || '\s*(?:\|\s*([^}]*?)\s*)?\}\})', 'gi') as m
+    ) f
+    cross join lateral (values
+        (t.n * 2 - 1, case f.forms when 0 then '' when 1 then f.form end),
+        (t.n * 2, case f.forms when 1 then f.fallback end)
+    ) as v (k, x)
+$$;
 
 -- table drip.contacts
 -- People who receive mail. Email is unique case-insensitively.
@@ -144,9 +144,9 @@ create table drip.sequence_steps (
     subject text not null,
     html_body text not null,
     active boolean not null default true,
-    -- how subject and body use merge tags (see drip.merge_flags), kept for the dispatcher
-    subject_merge integer not null generated always as (drip.merge_flags(subject)) stored,
-    body_merge integer not null generated always as (drip.merge_flags(html_body)) stored,
+    -- how subject and body write their merge tags (see drip.merge_forms), kept for the dispatcher
+    subject_merge text[] not null generated always as (drip.merge_forms(subject)) stored,
+    body_merge text[] not null generated always as (drip.merge_forms(html_body)) stored,
     unique (sequence_id, step_order)
 );
 
@@ -198,11 +198,12 @@ create table drip.outbox (
     created_at timestamptz not null default now(),
     sent_at timestamptz,
     last_error text,
+    -- stable across retries; a random UUID, so unique without an index (a unique index on random
+    -- keys cost a random B-tree page per queued row and made dispatch slow down as the outbox grew)
     message_id text not null default '<' || gen_random_uuid() || '@pgdrip>',
     -- queued: when the row may next be tried; sending: when its lease runs out
     next_attempt_at timestamptz not null default now(),
-    locked_by text,
-    constraint outbox_message_id_key unique (message_id)
+    locked_by text
 );
 -- One outbox row per (enrollment, step), whatever the concurrency.
 create unique index outbox_enrollment_step on drip.outbox (enrollment_id, step_id);

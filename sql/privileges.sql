@@ -24,7 +24,7 @@ grant usage on schema drip to drip_app, drip_runner, drip_admin;
 
 -- pure helpers anyone with schema usage may call
 grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip.html_escape(text),
-    drip.merge_flags(text), drip.render_template(text, integer, text, text, text, boolean),
+    drip.merge_forms(text), drip.render_template(text, text[], text, text, text, boolean),
     drip.merge_value(text, boolean), drip.render_merge(text, text, text, text, boolean),
     drip.render_subject(text, text, text, text),
     drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text)

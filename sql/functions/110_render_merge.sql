@@ -5,4 +5,4 @@ create or replace function drip.render_merge(
     p_template text, p_first_name text, p_last_name text, p_email text, p_html boolean
 ) returns text
 language sql immutable parallel safe
-return drip.render_template(p_template, drip.merge_flags(p_template), p_first_name, p_last_name, p_email, p_html);
+return drip.render_template(p_template, drip.merge_forms(p_template), p_first_name, p_last_name, p_email, p_html);

@@ -9,8 +9,8 @@ create table drip.sequence_steps (
     subject text not null,
     html_body text not null,
     active boolean not null default true,
-    -- how subject and body use merge tags (see drip.merge_flags), kept for the dispatcher
-    subject_merge integer not null generated always as (drip.merge_flags(subject)) stored,
-    body_merge integer not null generated always as (drip.merge_flags(html_body)) stored,
+    -- how subject and body write their merge tags (see drip.merge_forms), kept for the dispatcher
+    subject_merge text[] not null generated always as (drip.merge_forms(subject)) stored,
+    body_merge text[] not null generated always as (drip.merge_forms(html_body)) stored,
     unique (sequence_id, step_order)
 );

@@ -14,11 +14,12 @@ create table drip.outbox (
     created_at timestamptz not null default now(),
     sent_at timestamptz,
     last_error text,
+    -- stable across retries; a random UUID, so unique without an index (a unique index on random
+    -- keys cost a random B-tree page per queued row and made dispatch slow down as the outbox grew)
     message_id text not null default '<' || gen_random_uuid() || '@pgdrip>',
     -- queued: when the row may next be tried; sending: when its lease runs out
     next_attempt_at timestamptz not null default now(),
-    locked_by text,
-    constraint outbox_message_id_key unique (message_id)
+    locked_by text
 );
 -- One outbox row per (enrollment, step), whatever the concurrency.
 create unique index outbox_enrollment_step on drip.outbox (enrollment_id, step_id);

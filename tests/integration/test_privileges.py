@@ -75,7 +75,7 @@ def test_every_function_pins_search_path_except_committing_procedures(db):
                       if not any(c.startswith("search_path=") for c in (r["proconfig"] or [])))
     # dispatch_due commits, so it cannot carry SET; the pure SQL expression helpers must not, or
     # the planner would not inline them (10x slower dispatch). All of them qualify every name.
-    assert unpinned == ["dispatch_due", "html_escape", "merge_flags", "merge_value", "month_day", "render_merge",
+    assert unpinned == ["dispatch_due", "html_escape", "merge_value", "month_day", "render_merge",
                         "render_subject", "render_template", "utc_date"]
 
 
