@@ -8,6 +8,9 @@ set search_path = ''
 -- the whole contacts and enrollments tables in every batch, so cost would grow with table size.
 set enable_hashjoin = off
 set enable_mergejoin = off
+-- Planning this statement costs about as much as running it for a few hundred rows: plan it
+-- once per session (the plan does not depend on p_now or p_limit).
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_claimed integer;
