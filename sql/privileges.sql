@@ -27,7 +27,8 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.merge_forms(text), drip.render_template(text, text[], text, text, text, boolean),
     drip.merge_value(text, boolean), drip.render_merge(text, text, text, text, boolean),
     drip.render_subject(text, text, text, text),
-    drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text)
+    drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text),
+    drip.require_rows(text, bigint[], text)
     to drip_app, drip_runner, drip_admin;
 
 -- applications: write contact data, read configuration, fire triggers

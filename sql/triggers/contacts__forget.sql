@@ -1,11 +1,14 @@
 -- trigger drip.tg_contacts__forget() on drip.contacts, after delete, per statement
--- Deleting a contact deletes its enrollments and outbox rows (which carry no foreign keys).
+-- Deleting a contact deletes its tags, group memberships, enrollments and outbox rows (none of
+-- which carry foreign keys; see their tables).
 create or replace function drip.tg_contacts__forget() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
+    delete from drip.contact_tags t using old_rows d where t.contact_id = d.id;
+    delete from drip.group_members g using old_rows d where g.contact_id = d.id;
     delete from drip.outbox o using old_rows d where o.contact_id = d.id;
     delete from drip.enrollments e using old_rows d where e.contact_id = d.id;
     return null;

@@ -74,6 +74,16 @@ CASES = [
     ("empty tag name", "insert into drip.tags (name) values (%s)", ("",), "name"),
     ("tag name with newline", "insert into drip.tags (name) values (%s)", ("a\nb",), "name"),
     ("huge group name", "insert into drip.groups (name) values (%s)", (LONG,), "name"),
+    # references (checked per statement, like a foreign key)
+    ("tag for unknown contact", "insert into drip.contact_tags (contact_id, tag_id) "
+     "values (%s, (select min(id) from drip.tags))", (987654,), "contact_id"),
+    ("unknown tag", "insert into drip.contact_tags (contact_id, tag_id) "
+     "values ((select min(id) from drip.contacts), %s)", (987654,), "tag_id"),
+    ("unknown group", "insert into drip.group_members (group_id, contact_id) "
+     "values (%s, (select min(id) from drip.contacts))", (987654,), "group_id"),
+    ("member unknown contact", "insert into drip.group_members (group_id, contact_id) "
+     "values ((select min(id) from drip.groups), %s)", (987654,), "contact_id"),
+    ("tag moved to unknown contact", "update drip.contact_tags set contact_id = %s", (987654,), "contact_id"),
     # functions
     ("unknown prefab", "select drip.create_sequence_from_prefab(%s)", ("newsletter",), "p_prefab"),
     ("NULL prefab", "select drip.create_sequence_from_prefab(%s)", (None,), "p_prefab"),
@@ -89,7 +99,8 @@ CASES = [
     ("sweep NULL date", "call drip.anniversary_sweep(%s)", (None,), "p_date"),
 ]
 
-TABLES = ["contacts", "tags", "groups", "sequences", "sequence_steps", "enrollments", "outbox"]
+TABLES = ["contacts", "tags", "groups", "contact_tags", "group_members", "sequences", "sequence_steps",
+          "enrollments", "outbox"]
 
 
 def snapshot(db) -> dict:
@@ -100,6 +111,9 @@ def snapshot(db) -> dict:
 def test_refused_with_the_field_named_and_nothing_written(db, label, sql, params, field):
     db.execute("insert into drip.sequences (name, trigger_type) values ('base', 'after_purchase')")
     db.execute("insert into drip.contacts (email) values ('base@example.com')")
+    db.execute("insert into drip.tags (name) values ('base')")
+    db.execute("insert into drip.groups (name) values ('base')")
+    db.execute("insert into drip.contact_tags select c.id, t.id from drip.contacts c, drip.tags t")
     before = snapshot(db)
     with pytest.raises(psycopg.Error) as err:
         db.execute(sql, params)

@@ -1,0 +1,86 @@
+"""contact_tags and group_members: references checked per statement, locked like a foreign key,
+and cascaded on delete."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from tests.helpers import add_contact, add_tag
+
+
+def counts(db) -> dict:
+    return db.execute("select (select count(*) from drip.contact_tags) tags, "
+                      "(select count(*) from drip.group_members) members").fetchone()
+
+
+def test_deleting_contacts_tags_and_groups_cascades(db):
+    a, b = add_contact(db, "a@example.com"), add_contact(db, "b@example.com")
+    t1, t2 = add_tag(db, "one"), add_tag(db, "two")
+    g = db.execute("insert into drip.groups (name) values ('g') returning id").fetchone()["id"]
+    db.execute("insert into drip.contact_tags select c.id, t.id from drip.contacts c, drip.tags t")
+    db.execute("insert into drip.group_members select %s, id from drip.contacts", (g,))
+    db.execute("delete from drip.contacts where id = %s", (a,))
+    assert counts(db) == {"tags": 2, "members": 1}
+    db.execute("delete from drip.tags where id = %s", (t1,))
+    assert db.execute("select contact_id, tag_id from drip.contact_tags").fetchall() == [
+        {"contact_id": b, "tag_id": t2}]
+    db.execute("delete from drip.groups where id = %s", (g,))
+    assert counts(db) == {"tags": 1, "members": 0}
+
+
+def test_bulk_insert_with_one_bad_reference_writes_nothing(db):
+    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 100) g")
+    t = add_tag(db, "x")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        db.execute("insert into drip.contact_tags (contact_id, tag_id) "
+                   "select id, %s from drip.contacts union all select -1, %s", (t, t))
+    assert counts(db)["tags"] == 0
+
+
+def test_tagging_waits_for_a_concurrent_contact_delete_then_fails(dsn, db):
+    c = add_contact(db, "a@example.com")
+    t = add_tag(db, "x")
+    result: dict = {}
+    with psycopg.connect(dsn) as deleter:
+        deleter.execute("delete from drip.contacts where id = %s", (c,))  # not committed yet
+
+        def tag() -> None:
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute("insert into drip.contact_tags values (%s, %s)", (c, t))
+                result["ok"] = True
+            except psycopg.Error as exc:
+                result["error"] = exc
+
+        th = threading.Thread(target=tag)
+        th.start()
+        time.sleep(0.4)
+        assert result == {}  # waiting on the deleter's row lock
+        deleter.commit()
+        th.join(10)
+    assert isinstance(result.get("error"), psycopg.errors.ForeignKeyViolation)
+    assert counts(db)["tags"] == 0
+
+
+def test_contact_delete_waits_for_a_concurrent_tagging_then_cascades(dsn, db):
+    c = add_contact(db, "a@example.com")
+    t = add_tag(db, "x")
+    done = threading.Event()
+    with psycopg.connect(dsn) as tagger:
+        tagger.execute("insert into drip.contact_tags values (%s, %s)", (c, t))  # holds FOR KEY SHARE
+
+        def delete() -> None:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("delete from drip.contacts where id = %s", (c,))
+            done.set()
+
+        th = threading.Thread(target=delete)
+        th.start()
+        time.sleep(0.4)
+        assert not done.is_set()  # the delete waits for the tagging transaction
+        tagger.commit()
+        th.join(10)
+    assert done.is_set()
+    assert counts(db)["tags"] == 0  # no orphan: the cascade saw the committed tag
