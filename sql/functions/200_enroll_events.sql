@@ -9,6 +9,7 @@ security definer
 set search_path = ''
 -- bulk events (100k tags in one INSERT) sort and hash in memory rather than on disk
 set work_mem = '64MB'
+set jit = off
 as $$
 declare
     v_count integer;

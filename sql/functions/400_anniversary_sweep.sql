@@ -5,6 +5,7 @@
 create or replace procedure drip.anniversary_sweep(p_date date default (now() at time zone 'UTC')::date)
 language plpgsql
 set search_path = ''
+set jit = off  -- index lookups of one day's contacts; JIT compilation would cost more than the sweep
 as $$
 declare
     v_days integer[];
