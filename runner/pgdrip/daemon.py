@@ -14,6 +14,7 @@ import schedule
 from . import queries
 from .connect import connect
 from .drain import Drainer, DrainStats
+from .errors import PgdripError
 from .senders import Sender
 from .settings import RunSettings
 
@@ -129,7 +130,8 @@ class Runner:
     # -- modes -------------------------------------------------------------------------
     def run_once(self) -> DrainStats:
         self.sweep_if_due()
-        self.dispatch()
+        if not self.dispatch():
+            raise PgdripError("run --once: the dispatch failed (see the log line above)")
         stats = Drainer(self.dsn, self.settings, self.sender_factory).drain_until_empty()
         log.info("run --once: sent %d, retry %d, failed %d", stats.sent, stats.retried, stats.failed)
         return stats

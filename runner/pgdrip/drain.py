@@ -11,6 +11,7 @@ import psycopg
 
 from . import queries
 from .connect import connect
+from .errors import PgdripError
 from .message import build_envelope
 from .senders import PermanentFailure, Sender, TemporaryFailure
 from .settings import RunSettings
@@ -64,6 +65,7 @@ class Drainer:
         self._wakeup = threading.Condition()
         self._generation = 0
         self._threads: list[threading.Thread] = []
+        self.failures: list[BaseException] = []
 
     # -- one worker ------------------------------------------------------------
     def _work_once(self, conn: psycopg.Connection, sender: Sender) -> int:
@@ -105,19 +107,17 @@ class Drainer:
                         conn = connect(self.dsn)
                     leased = self._work_once(conn, sender)
                     backoff = 0.5
-                except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                    log.warning("drain: database unavailable (%s); retrying in %.1fs", str(exc).strip(), backoff)
+                except Exception as exc:  # the database or the network went away, or a bug
+                    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PgdripError):
+                        log.warning("drain: database unavailable (%s); retrying in %.1fs", str(exc).strip(), backoff)
+                    else:
+                        log.exception("drain worker error")
                     if conn is not None:
                         conn.close()
                     conn = None
-                    self.stopping.wait(backoff)
-                    backoff = min(backoff * 2, 10)
-                    continue
-                except Exception:
-                    log.exception("drain worker error")
-                    if conn is not None:
-                        conn.close()
-                    conn = None
+                    if until_empty:  # --once: report the failure instead of waiting for the database
+                        self.failures.append(exc)
+                        return
                     self.stopping.wait(backoff)
                     backoff = min(backoff * 2, 10)
                     continue
@@ -143,6 +143,8 @@ class Drainer:
             t.start()
         for t in threads:
             t.join()
+        if self.failures:
+            raise PgdripError(f"the drain stopped: {str(self.failures[0]).strip()}")
         return self.stats
 
     def start(self) -> None:
