@@ -38,8 +38,9 @@ begin
         insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
         select m.sequence_id, m.contact_id, now() + m.first_delay * interval '1 hour', p_occurrence
         from matches m
-        -- one lock order for every writer, so concurrent bulk enrollments cannot deadlock
-        order by m.contact_id, m.sequence_id
+        -- one lock order for every writer, so concurrent bulk enrollments cannot deadlock; the
+        -- order of the unique index, so its pages are visited once each
+        order by m.sequence_id, m.contact_id
         on conflict do nothing
         returning next_step_due_at
     )
