@@ -73,7 +73,7 @@ def status(dsn: str | None, as_json: bool) -> None:
     click.echo(f"failed:        {row['failed']}")
     click.echo(f"oldest queued: {int(age.total_seconds())}s ago" if age is not None else "oldest queued: -")
     click.echo(f"last sweep:    {row['last_sweep'] or 'never'}")
-    click.echo(f"runners (5 min): {row['runners_recent']}")
+    click.echo(f"runners:       {row['runners_recent']} seen in the last 5 minutes")
 
 
 @click.group()
