@@ -79,7 +79,7 @@ class SmtpServer:
     def __init__(self, port: int | None = None, **controller_kwargs: object) -> None:
         self.port = port or free_port()
         self.handler = RecordingHandler()
-        self.kwargs = controller_kwargs
+        self.kwargs = controller_kwargs  # e.g. ssl_context= (implicit TLS), server_kwargs={"tls_context": ...}
         self.controller: Controller | None = None
 
     @property

@@ -63,7 +63,6 @@ def run(dsn: str | None, smtp_url: str | None, once: bool, drain_only: bool, pol
       pgdrip run --once        # one pass, then exit
     """
     from .daemon import Runner
-    from .drain import Drainer
     from .senders import make_sender_factory
     from .settings import RunSettings
 
@@ -75,14 +74,11 @@ def run(dsn: str | None, smtp_url: str | None, once: bool, drain_only: bool, pol
     with connect(dsn) as conn:
         require_schema(conn)
     click.echo(f"pgdrip: sending to {target}", err=True)
-    runner = Runner(dsn, settings, factory)
+    runner = Runner(dsn, settings, factory, drain_only=drain_only)
     if once:
-        stats = (Drainer(dsn, settings, factory).drain_until_empty() if drain_only else runner.run_once())
+        stats = runner.run_once()
         click.echo(f"sent {stats.sent}, to retry {stats.retried}, failed {stats.failed}")
         return
-    if drain_only:
-        runner.dispatch = lambda: True  # type: ignore[method-assign]  # pg_cron owns dispatch and sweep
-        runner.sweep_if_due = lambda: False  # type: ignore[method-assign]
     runner.run_forever()
 
 

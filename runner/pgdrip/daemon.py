@@ -72,10 +72,12 @@ class Listener(threading.Thread):
 
 
 class Runner:
-    def __init__(self, dsn: str, settings: RunSettings, sender_factory: Callable[[], Sender]) -> None:
+    def __init__(self, dsn: str, settings: RunSettings, sender_factory: Callable[[], Sender],
+                 drain_only: bool = False) -> None:
         self.dsn = dsn
         self.settings = settings
         self.sender_factory = sender_factory
+        self.drain_only = drain_only  # pg_cron dispatches and sweeps; this runner only sends
         self.stopping = threading.Event()
         self._conn: psycopg.Connection | None = None
 
@@ -101,6 +103,8 @@ class Runner:
         return False
 
     def dispatch(self) -> bool:
+        if self.drain_only:
+            return True
         started = time.monotonic()
         ok = self._safely("dispatch", lambda c: c.execute(queries.DISPATCH))
         if ok:
@@ -110,6 +114,8 @@ class Runner:
     def sweep_if_due(self) -> bool:
         """Sweep today (UTC) if no runner has claimed it yet. True if this runner swept."""
         swept = False
+        if self.drain_only:
+            return swept
 
         def work(conn: psycopg.Connection) -> None:
             nonlocal swept

@@ -91,7 +91,9 @@ class SmtpSender:
 
     def __init__(self, config: SmtpConfig, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config = config
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        # The system's trust store, plus PGDRIP_SMTP_CA_FILE for a mail server behind a private CA.
+        cafile = os.environ.get("PGDRIP_SMTP_CA_FILE") or None
+        self.ssl_context = ssl_context or ssl.create_default_context(cafile=cafile)
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
