@@ -128,16 +128,12 @@ def apply(conn: psycopg.Connection, path: Path, specs: list[SequenceSpec], lines
             changes += _apply_one(conn, spec)
         except psycopg.Error as exc:
             column = exc.diag.column_name
-            step = _failed_step(exc, spec)
+            step = getattr(exc, "pgdrip_step", None)  # set by _apply_one when a step was refused
             where = lines.line(spec.index, step, column)
             message = exc.diag.message_primary or str(exc)
             hint = f"; hint: {exc.diag.message_hint}" if exc.diag.message_hint else ""
             raise FileError(f"{path}:{where}: {column or 'sequence'}: {message}{hint}") from None
     return changes
-
-
-def _failed_step(exc: psycopg.Error, spec: SequenceSpec) -> int | None:
-    return getattr(exc, "pgdrip_step", None)
 
 
 def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
