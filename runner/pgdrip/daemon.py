@@ -120,11 +120,14 @@ class Runner:
         def work(conn: psycopg.Connection) -> None:
             nonlocal swept
             today = conn.execute(queries.TODAY_UTC).fetchone()["today"]
-            if conn.execute(queries.CLAIM_SWEEP, {"day": today, "runner": self.settings.runner_name}
-                            ).fetchone()["claimed"]:
-                conn.execute(queries.SWEEP, {"day": today})
+            # Claim and sweep in one transaction: a sweep that fails releases the day's claim.
+            with conn.transaction():
+                if conn.execute(queries.CLAIM_SWEEP, {"day": today, "runner": self.settings.runner_name}
+                                ).fetchone()["claimed"]:
+                    conn.execute(queries.SWEEP, {"day": today})
+                    swept = True
+            if swept:
                 log.info("anniversary sweep done for %s", today)
-                swept = True
 
         self._safely("sweep", work)
         return swept

@@ -92,3 +92,25 @@ def test_runner_refuses_an_unmigrated_database_in_one_line(server_dsn, tmp_home)
     finally:
         with psycopg.connect(with_dbname(server_dsn, "postgres"), autocommit=True) as conn:
             conn.execute("drop database if exists drip_unmigrated with (force)")
+
+
+def test_run_once_sweeps_today_once_and_a_failed_sweep_keeps_the_day_open(dsn, db, tmp_home):
+    from tests.acceptance.cli import pgdrip
+
+    add_sequence(db, "anniversary", "birthday")
+    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
+    add_contact(db, "bday@example.com", birthday=today.replace(year=1990) if (today.month, today.day) != (2, 29)
+                else today.replace(year=1992))
+    # a sweep that fails: the claim must roll back with it
+    db.execute("create function drip.boom() returns trigger language plpgsql as "
+               "$$ begin raise exception 'disk full'; end $$")
+    db.execute("create trigger boom before insert on drip.enrollments execute function drip.boom()")
+    r = pgdrip("run", "--once", dsn=dsn, home=tmp_home)
+    assert db.execute("select count(*) n from drip.sweeps").fetchone()["n"] == 0, r.stderr
+    db.execute("drop trigger boom on drip.enrollments")
+    for _ in range(2):
+        r = pgdrip("run", "--once", dsn=dsn, home=tmp_home)
+        assert r.returncode == 0, r.stderr
+    assert db.execute("select count(*) n from drip.sweeps where sweep_date = %s", (today,)).fetchone()["n"] == 1
+    assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 1
+    assert db.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"] == 1
