@@ -72,3 +72,22 @@ def test_concurrent_sweeps_enroll_once(dsn, db):
 
     assert run_together(4, work) == []
     assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 500
+
+
+def test_concurrent_bulk_taggings_of_overlapping_contacts_enroll_each_pair_once(dsn, db):
+    """Both writers take the plain-insert path; the one that loses a unique race redoes its rows
+    with ON CONFLICT DO NOTHING, in the same lock order, so neither deadlocks nor doubles."""
+    seq_any = add_sequence(db, "tag_added", None, name="any")
+    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 2000) g")
+    tags = [add_tag(db, f"t{i}") for i in range(4)]
+
+    def work(i: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts",
+                         (tags[i],))
+            conn.commit()
+
+    assert run_together(4, work) == []
+    row = db.execute("select count(*) n, count(distinct contact_id) c from drip.enrollments where sequence_id = %s",
+                     (seq_any,)).fetchone()
+    assert row == {"n": 2000, "c": 2000}
