@@ -20,13 +20,10 @@ def add_contact(db: psycopg.Connection, email: str, first_name: str | None = Non
     return row["id"]
 
 
-def add_contacts(db: psycopg.Connection, n: int, prefix: str = "c") -> list[int]:
-    rows = db.execute(
-        "insert into drip.contacts (email, first_name) "
-        "select %(p)s || g || '@example.com', 'Name' || g from generate_series(1, %(n)s) g returning id",
-        {"p": prefix, "n": n},
-    ).fetchall()
-    return [r["id"] for r in rows]
+def add_contacts(db: psycopg.Connection, n: int, prefix: str = "u") -> None:
+    """n contacts, PREFIX1@example.com ... PREFIXn@example.com, in one statement."""
+    db.execute("insert into drip.contacts (email) select %(p)s || g || '@example.com' "
+               "from generate_series(1, %(n)s) g", {"p": prefix, "n": n})
 
 
 def add_sequence(
@@ -58,6 +55,11 @@ def add_tag(db: psycopg.Connection, name: str) -> int:
 
 def tag(db: psycopg.Connection, contact_id: int, tag_id: int) -> None:
     db.execute("insert into drip.contact_tags (contact_id, tag_id) values (%s, %s)", (contact_id, tag_id))
+
+
+def tag_everyone(db: psycopg.Connection, tag_id: int) -> None:
+    """Tag every contact in one INSERT ... SELECT: the bulk, set-based path."""
+    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (tag_id,))
 
 
 def dispatch(db: psycopg.Connection, hours: float = 0) -> None:

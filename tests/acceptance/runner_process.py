@@ -6,6 +6,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -52,3 +54,15 @@ class RunnerProcess:
             self.proc.kill()
         self.proc.wait(10)
         self._reader.join(2)
+
+
+@contextmanager
+def running(dsn: str, home: Path, *args: str, env: dict | None = None) -> Iterator[RunnerProcess]:
+    """A started daemon (its "runner ... started" line seen); on leaving, SIGTERM must exit 0."""
+    runner = RunnerProcess(dsn, home, *args, env=env)
+    try:
+        assert runner.wait_for_log("runner ", 30), runner.log
+        yield runner
+    finally:
+        code = runner.terminate()
+    assert code == 0, runner.log

@@ -5,16 +5,14 @@ import time
 
 import psycopg
 
-from tests.acceptance.runner_process import RunnerProcess
-from tests.helpers import add_contact, add_sequence, add_tag
+from tests.acceptance.runner_process import RunnerProcess, running
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, tag_everyone
 
 
 def test_zero_hour_step_is_delivered_within_seconds_with_the_poll_set_to_an_hour(dsn, db, smtp, tmp_home):
     add_sequence(db, "tag_added", None)
     t = add_tag(db, "x")
-    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600")
-    try:
-        assert runner.wait_for_log("runner ", 20), runner.log
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600") as runner:
         latencies = []
         for i in range(5):
             c = add_contact(db, f"u{i}@example.com")
@@ -22,11 +20,9 @@ def test_zero_hour_step_is_delivered_within_seconds_with_the_poll_set_to_an_hour
             db.execute("insert into drip.contact_tags values (%s, %s)", (c, t))
             assert smtp.wait_for(i + 1, timeout=15), runner.log
             latencies.append(smtp.handler.accept_times[i] - started)
-        # Only a wake-up can explain delivery here: the poll is an hour away.
-        assert max(latencies) < 5, latencies
-        print(f"latency median {statistics.median(latencies):.3f}s max {max(latencies):.3f}s")
-    finally:
-        assert runner.terminate() == 0, runner.log
+    # Only a wake-up can explain delivery here: the poll is an hour away.
+    assert max(latencies) < 5, latencies
+    print(f"latency median {statistics.median(latencies):.3f}s max {max(latencies):.3f}s")
 
 
 def test_sigterm_exits_zero_promptly_and_hands_back_nothing_unsent(dsn, db, smtp, tmp_home):
@@ -42,9 +38,7 @@ def test_sigterm_exits_zero_promptly_and_hands_back_nothing_unsent(dsn, db, smtp
 def test_recovers_when_its_connections_are_killed(dsn, db, smtp, tmp_home):
     add_sequence(db, "tag_added", None)
     t = add_tag(db, "x")
-    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600")
-    try:
-        assert runner.wait_for_log("runner ", 20), runner.log
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600") as runner:
         time.sleep(0.5)
         killed = db.execute(
             "select count(pg_terminate_backend(pid)) n from pg_stat_activity "
@@ -56,24 +50,17 @@ def test_recovers_when_its_connections_are_killed(dsn, db, smtp, tmp_home):
         c = add_contact(db, "after@example.com")
         db.execute("insert into drip.contact_tags values (%s, %s)", (c, t))
         assert smtp.wait_for(1, timeout=deadline - time.monotonic()), runner.log
-    finally:
-        assert runner.terminate() == 0, runner.log
 
 
 def test_two_runners_deliver_each_message_once(dsn, db, smtp, tmp_home):
     add_sequence(db, "tag_added", None)
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 400) g")
+    add_contacts(db, 400)
     t = add_tag(db, "x")
-    runners = [RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10") for _ in range(2)]
-    try:
-        for r in runners:
-            assert r.wait_for_log("runner ", 20), r.log
-        db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10"), \
+         running(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10"):
+        tag_everyone(db, t)
         assert smtp.wait_for(400, timeout=60)
         time.sleep(0.5)
-    finally:
-        for r in runners:
-            assert r.terminate() == 0, r.log
     ids = smtp.handler.message_ids()
     assert len(ids) == len(set(ids)) == 400
     assert db.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"] == 400

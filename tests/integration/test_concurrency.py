@@ -4,7 +4,7 @@ import threading
 
 import psycopg
 
-from tests.helpers import add_contact, add_sequence, add_tag
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, tag_everyone
 
 
 def run_together(n: int, work) -> list[BaseException]:
@@ -45,9 +45,9 @@ def test_eight_writers_tagging_one_contact_make_one_enrollment(dsn, db):
 
 def test_four_dispatchers_queue_each_step_exactly_once(dsn, db):
     add_sequence(db, "tag_added", None, steps=[(0, "one", "b"), (0, "two", "b"), (0, "three", "b")])
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 3000) g")
+    add_contacts(db, 3000)
     t = add_tag(db, "x")
-    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+    tag_everyone(db, t)
 
     for round_no in range(3):
         def work(i: int, r: int = round_no) -> None:
@@ -78,7 +78,7 @@ def test_concurrent_bulk_taggings_of_overlapping_contacts_enroll_each_pair_once(
     """Both writers take the plain-insert path; the one that loses a unique race redoes its rows
     with ON CONFLICT DO NOTHING, in the same lock order, so neither deadlocks nor doubles."""
     seq_any = add_sequence(db, "tag_added", None, name="any")
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 2000) g")
+    add_contacts(db, 2000)
     tags = [add_tag(db, f"t{i}") for i in range(4)]
 
     def work(i: int) -> None:

@@ -2,7 +2,17 @@
 
 import pytest
 
-from tests.helpers import add_contact, add_sequence, add_tag, dispatch, enrollments, outbox, tag
+from tests.helpers import (
+    add_contact,
+    add_contacts,
+    add_sequence,
+    add_tag,
+    dispatch,
+    enrollments,
+    outbox,
+    tag,
+    tag_everyone,
+)
 
 STEPS = [(0, "one", "<p>1</p>"), (24, "two", "<p>2</p>"), (48, "three", "<p>3</p>")]
 
@@ -118,9 +128,9 @@ def test_dispatch_notifies_drip_outbox_once_per_batch(dsn, db):
 
 def test_many_due_enrollments_across_batches(db):
     seq = add_sequence(db, "tag_added", None, steps=[(0, "one", "b"), (1, "two", "b")])
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 2500) g")
+    add_contacts(db, 2500)
     t = add_tag(db, "x")
-    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+    tag_everyone(db, t)
     dispatch(db)
     counts = db.execute("select count(*) n, count(distinct enrollment_id) e from drip.outbox").fetchone()
     assert counts == {"n": 2500, "e": 2500}

@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_sequence, add_tag, enrollments, tag
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, enrollments, tag, tag_everyone
 
 
 def test_tag_enrolls_in_the_writers_transaction_with_step_one_due_after_its_delay(db):
@@ -60,9 +60,9 @@ def test_unsubscribed_contact_enrolls_nowhere(db):
 def test_bulk_insert_select_enrolls_every_row_once(db):
     add_sequence(db, "tag_added", "bulk", name="one")
     add_sequence(db, "tag_added", None, name="two")
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 2000) g")
+    add_contacts(db, 2000)
     t = add_tag(db, "bulk")
-    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+    tag_everyone(db, t)
     row = db.execute(
         "select count(*) n, count(distinct (sequence_id, contact_id)) d from drip.enrollments"
     ).fetchone()

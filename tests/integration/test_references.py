@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_tag
+from tests.helpers import add_contact, add_contacts, add_tag
 
 
 def counts(db) -> dict:
@@ -31,7 +31,7 @@ def test_deleting_contacts_tags_and_groups_cascades(db):
 
 
 def test_bulk_insert_with_one_bad_reference_writes_nothing(db):
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 100) g")
+    add_contacts(db, 100)
     t = add_tag(db, "x")
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
         db.execute("insert into drip.contact_tags (contact_id, tag_id) "

@@ -5,7 +5,7 @@ import time
 
 import psycopg
 
-from tests.helpers import add_contact, add_sequence, add_tag, dispatch, enrollments, outbox, tag
+from tests.helpers import add_contact, add_sequence, add_tag, dispatch, enrollments, outbox, tag, tag_everyone
 
 
 def test_unsubscribe_cancels_enrollments_and_queued_mail_atomically(db):
@@ -41,7 +41,7 @@ def test_unsubscribe_racing_a_dispatcher_leaves_nothing_queued(dsn, db):
     add_sequence(db, "tag_added", None, steps=[(0, "one", "b")])
     ids = [add_contact(db, f"u{i}@example.com") for i in range(200)]
     t = add_tag(db, "x")
-    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+    tag_everyone(db, t)
     with psycopg.connect(dsn) as holder:
         # a dispatcher in flight: it holds the enrollments and is about to commit outbox rows
         holder.execute("select drip.dispatch_batch(now(), 1000)")

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.acceptance.runner_process import RunnerProcess
-from tests.helpers import add_sequence, add_tag
+from tests.helpers import add_contacts, add_sequence, add_tag, tag_everyone
 from tests.smtp_server import SmtpServer
 
 
@@ -25,9 +25,9 @@ def smtp():
 
 def test_kill_9_twenty_times_during_a_5k_drain_loses_nothing(dsn, db, smtp, tmp_home):
     add_sequence(db, "tag_added", None)
-    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 5000) g")
+    add_contacts(db, 5000)
     t = add_tag(db, "x")
-    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts", (t,))
+    tag_everyone(db, t)
     db.execute("call drip.dispatch_due()")
     args = ("--smtp", smtp.url, "--lease-seconds", "10", "--batch-size", "20", "--workers", "2")
     rng = random.Random(20261127)
