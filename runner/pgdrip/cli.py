@@ -102,26 +102,11 @@ def demo(dsn: str | None, smtp_url: str | None) -> None:
     with connect(dsn) as conn:
         require_schema(conn)
         with conn.transaction():
-            for statement, params in _demo_statements():
-                conn.execute(statement, params)
+            for statement in queries.DEMO_SETUP:
+                conn.execute(statement)
     stats = Runner(dsn, settings, factory).run_once()
     click.echo(f"demo: 3 contacts tagged 'welcome'; {stats.sent} message(s) sent to {target}")
     click.echo("the next two emails of the sequence are due in 24 hours and 7 days: see `pgdrip enrollments`")
-
-
-def _demo_statements() -> list[tuple[str, dict]]:
-    return [
-        ("select drip.create_sequence_from_prefab('welcome', 'Welcome series (demo)') "
-         "where not exists (select 1 from drip.sequences where name = 'Welcome series (demo)')", {}),
-        ("insert into drip.tags (name) values ('welcome') on conflict do nothing", {}),
-        ("insert into drip.contacts (email, first_name) values "
-         "('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('alan@example.com', null) "
-         "on conflict do nothing", {}),
-        ("insert into drip.contact_tags (contact_id, tag_id) "
-         "select c.id, t.id from drip.contacts c, drip.tags t "
-         "where lower(t.name) = 'welcome' and c.email in ('ada@example.com', 'grace@example.com', 'alan@example.com') "
-         "on conflict do nothing", {}),
-    ]
 
 
 @main.command()

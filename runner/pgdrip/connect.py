@@ -44,5 +44,5 @@ def require_schema(conn: psycopg.Connection) -> None:
 
 
 def first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines and lines[0].startswith("connection") and len(lines) > 1 else (lines[0] if lines else "")
+    """A multi-line libpq message as one line ("connection failed: ...; Is the server running...")."""
+    return "; ".join(line.strip() for line in text.strip().splitlines() if line.strip())

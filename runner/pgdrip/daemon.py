@@ -61,7 +61,7 @@ class Listener(threading.Thread):
                             else:
                                 self.on_outbox()
                         # notifies() returns quietly on a dead connection in some versions: probe it
-                        conn.execute("select 1")
+                        conn.execute(queries.PROBE)
             except psycopg.Error as exc:
                 self.connected.clear()
                 if self.stopping.is_set():

@@ -17,6 +17,21 @@ FINISH_OUTBOX = "select drip.finish_outbox(%(runner)s, %(ids)s, %(outcome)s, %(e
 LISTEN = ("listen drip_due", "listen drip_outbox")
 OUTBOX_COUNT = "select count(*) as n from drip.outbox"
 
+# --- pgdrip demo: a welcome sequence and three tagged contacts (idempotent) -------------
+DEMO_SETUP = (
+    "select drip.create_sequence_from_prefab('welcome', 'Welcome series (demo)') "
+    "where not exists (select 1 from drip.sequences where name = 'Welcome series (demo)')",
+    "insert into drip.tags (name) values ('welcome') on conflict do nothing",
+    "insert into drip.contacts (email, first_name) values "
+    "('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('alan@example.com', null) "
+    "on conflict do nothing",
+    "insert into drip.contact_tags (contact_id, tag_id) "
+    "select c.id, t.id from drip.contacts c, drip.tags t "
+    "where lower(t.name) = 'welcome' and c.email in ('ada@example.com', 'grace@example.com', 'alan@example.com') "
+    "on conflict do nothing",
+)
+PROBE = "select 1"
+
 # --- operator CLI --------------------------------------------------------------
 CANCEL = "select drip.cancel_enrollment(%(id)s) as was_active"
 ACTIVE_ENROLLMENT = ("select id from drip.enrollments where sequence_id = %(sequence)s "
@@ -60,6 +75,7 @@ FAILED_IDS_MISSING = ("select array_agg(i) as missing from unnest(%(ids)s::bigin
                       "where not exists (select 1 from drip.outbox o where o.id = i and o.status = 'failed')")
 
 # --- pg_cron --------------------------------------------------------------------
+CRON_COMMANDS = {"dispatch": "call drip.dispatch_due()", "sweep": "call drip.anniversary_sweep()"}
 CRON_DATABASE = "select current_setting('cron.database_name', true) as cron_db, current_database() as app_db"
 CRON_AVAILABLE = "select exists (select 1 from pg_extension where extname = 'pg_cron') as ok"
 CRON_SCHEDULE = "select cron.schedule_in_database(%(name)s, %(schedule)s, %(command)s, %(database)s) as id"

@@ -15,10 +15,7 @@ from ..cli_common import dsn_option, emit
 from ..connect import connect, resolve_dsn
 from ..errors import PgdripError
 
-JOBS = {
-    "dispatch": "call drip.dispatch_due()",
-    "sweep": "call drip.anniversary_sweep()",
-}
+JOBS = queries.CRON_COMMANDS
 
 
 @click.group()
