@@ -152,3 +152,11 @@ def test_every_command_has_help_with_an_example():
 def test_shell_completion_script():
     r = pgdrip(env={"_PGDRIP_COMPLETE": "bash_source"})
     assert r.returncode == 0 and "_pgdrip_completion" in r.stdout
+
+
+def test_the_dsn_flag_wins_over_the_environment(dsn, world):
+    r = pgdrip("sequences", "list", "--json", "--dsn", dsn, env={"PGDRIP_DSN": "host=127.0.0.1 port=1"})
+    assert r.returncode == 0, r.stderr
+    assert [s["name"] for s in json.loads(r.stdout)] == ["VIP welcome", "Birthday"]
+    r = pgdrip("status", env={"PGDRIP_DSN": "host=127.0.0.1 port=1"})
+    assert_one_line_error(r, "cannot connect", "port 1")
