@@ -1,9 +1,13 @@
 -- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null) returns integer
--- Set-based heart of enrollment: every (contact, value) event enrolls the contact into each
--- active sequence of that type whose value is NULL or matches. Returns new enrollments.
--- Fast path: a plain INSERT of the pairs not already enrolled (ON CONFLICT's speculative
+-- Set-based heart of enrollment: every (contact, value) event enrolls the subscribed contact into
+-- each active sequence of that type whose value is NULL or matches. Returns new enrollments.
+-- Fast path: one plain INSERT of the pairs not already enrolled (ON CONFLICT's speculative
 -- insertion cost 27 % more in bulk). If a concurrent writer enrolled one of the pairs first,
--- the unique index refuses it and the same rows go through ON CONFLICT DO NOTHING instead.
+-- the unique index refuses it and the same statement is run with ON CONFLICT DO NOTHING.
+
+-- Replaced by the query below; dropped when upgrading from the first release.
+drop function if exists drip.enrollment_candidates(text, bigint[], text[]);
+
 create or replace function drip.enroll_events(
     p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null
 ) returns integer
@@ -13,45 +17,63 @@ set search_path = ''
 -- bulk events (100k tags in one INSERT) sort and hash in memory rather than on disk
 set work_mem = '64MB'
 set jit = off
+-- Key lookups only: a sequential scan of enrollments inside a nested loop grows with every row
+-- this statement inserts (quadratic when the statistics say the table is empty).
+set enable_seqscan = off
 as $$
 declare
+    -- the few sequences this event type starts, in id order, with the delay of their first active step
+    v_sequence_ids bigint[];
+    v_sequence_values text[];
+    v_first_delays numeric[];
     v_count integer;
-    v_due_now boolean;
+    -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, %s the conflict clause
+    v_insert constant text := $sql$
+        insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
+        select distinct on (s.id, ev.contact_id)
+               s.id, ev.contact_id, now() + s.first_delay * interval '1 hour', $3
+        from (select ev.contact_id, ev.value
+              from unnest($1, $2) as ev (contact_id, value)
+              join drip.contacts c on c.id = ev.contact_id and c.unsubscribed_at is null
+              offset 0) ev  -- each contact looked up once, whatever the number of sequences
+        join unnest($4, $5, $6) as s (id, trigger_value, first_delay)
+          on s.trigger_value is null
+             or case when $7 = 'tag_added' then lower(s.trigger_value) = lower(ev.value)
+                     else s.trigger_value = ev.value end
+        where not exists (select from drip.enrollments e
+                          where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.status = 'active')
+          and ($3 is null
+               or not exists (select from drip.enrollments e
+                              where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.occurrence = $3))
+        -- one lock order for every writer, so concurrent bulk enrollments cannot deadlock; the
+        -- same sort removes a pair asked for twice (two matching tags in one statement)
+        order by s.id, ev.contact_id
+        %s$sql$;
 begin
-    begin
-        with inserted as (
-            insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
-            select c.sequence_id, c.contact_id, now() + c.first_delay * interval '1 hour', p_occurrence
-            from drip.enrollment_candidates(p_trigger_type, p_contact_ids, p_values) c
-            where not exists (select from drip.enrollments e
-                              where e.sequence_id = c.sequence_id and e.contact_id = c.contact_id
-                                and e.status = 'active')
-              and (p_occurrence is null
-                   or not exists (select from drip.enrollments e
-                                  where e.sequence_id = c.sequence_id and e.contact_id = c.contact_id
-                                    and e.occurrence = p_occurrence))
-            -- one lock order for every writer, so concurrent bulk enrollments cannot deadlock
-            order by c.sequence_id, c.contact_id
-            returning next_step_due_at
-        )
-        select count(*), coalesce(bool_or(next_step_due_at <= now()), false)
-        into v_count, v_due_now
-        from inserted;
-    exception when unique_violation then
-        with inserted as (
-            insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
-            select c.sequence_id, c.contact_id, now() + c.first_delay * interval '1 hour', p_occurrence
-            from drip.enrollment_candidates(p_trigger_type, p_contact_ids, p_values) c
-            order by c.sequence_id, c.contact_id
-            on conflict do nothing
-            returning next_step_due_at
-        )
-        select count(*), coalesce(bool_or(next_step_due_at <= now()), false)
-        into v_count, v_due_now
-        from inserted;
-    end;
+    select array_agg(s.id order by s.id), array_agg(s.trigger_value order by s.id),
+           array_agg(coalesce((select st.delay_hours from drip.sequence_steps st
+                               where st.sequence_id = s.id and st.active
+                               order by st.step_order limit 1), 0) order by s.id)
+    into v_sequence_ids, v_sequence_values, v_first_delays
+    from drip.sequences s
+    where s.active and s.trigger_type = p_trigger_type;
+    if v_sequence_ids is null or coalesce(cardinality(p_contact_ids), 0) = 0 then
+        return 0;
+    end if;
 
-    if v_due_now then
+    begin
+        execute format(v_insert, '')
+            using p_contact_ids, p_values, p_occurrence, v_sequence_ids, v_sequence_values, v_first_delays,
+                  p_trigger_type;
+    exception when unique_violation then
+        execute format(v_insert, 'on conflict do nothing')
+            using p_contact_ids, p_values, p_occurrence, v_sequence_ids, v_sequence_values, v_first_delays,
+                  p_trigger_type;
+    end;
+    get diagnostics v_count = row_count;
+
+    -- wake the dispatcher only when something new is due now
+    if v_count > 0 and 0 >= any (v_first_delays) then
         perform pg_notify('drip_due', '');
     end if;
     return v_count;
