@@ -69,6 +69,27 @@ def test_bulk_insert_select_enrolls_every_row_once(db):
     assert row == {"n": 4000, "d": 4000}
 
 
+def test_two_matching_tags_in_one_statement_enroll_once(db):
+    any_seq = add_sequence(db, "tag_added", None)
+    c1, c2 = add_contact(db, "a@example.com"), add_contact(db, "b@example.com")
+    t1, t2 = add_tag(db, "x"), add_tag(db, "y")
+    db.execute("insert into drip.contact_tags (contact_id, tag_id) values (%s, %s), (%s, %s), (%s, %s)",
+               (c1, t1, c1, t2, c2, t2))
+    assert sorted((e["sequence_id"], e["contact_id"]) for e in enrollments(db)) == [(any_seq, c1), (any_seq, c2)]
+
+
+def test_bulk_event_over_partly_enrolled_contacts_adds_only_the_rest(db):
+    add_sequence(db, "tag_added", None)
+    add_contacts(db, 1000)
+    early = add_tag(db, "early")
+    db.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts where id %% 3 = 0",
+               (early,))
+    before = len(enrollments(db))
+    tag_everyone(db, add_tag(db, "late"))
+    row = db.execute("select count(*) n, count(distinct contact_id) d from drip.enrollments").fetchone()
+    assert before == 333 and row == {"n": 1000, "d": 1000}
+
+
 def test_group_added_matches_group_id(db):
     g1 = db.execute("insert into drip.groups (name) values ('g1') returning id").fetchone()["id"]
     g2 = db.execute("insert into drip.groups (name) values ('g2') returning id").fetchone()["id"]
