@@ -115,6 +115,20 @@ def test_outbox_row_is_unique_per_enrollment_and_step(db):
         )
 
 
+def test_rewound_enrollment_does_not_queue_a_step_twice(db):
+    seq, c = enrolled(db)
+    dispatch(db)
+    other = add_contact(db, "b@example.com")
+    tag(db, other, add_tag(db, "y"))
+    db.execute("update drip.enrollments set last_step_order_sent = 0, last_step_sent_at = null, "
+               "next_step_due_at = now() - interval '1 minute' where contact_id = %s", (c,))
+    dispatch(db)
+    rows = db.execute("select contact_id, count(*) n from drip.outbox group by contact_id order by 1").fetchall()
+    assert [(r["contact_id"], r["n"]) for r in rows] == [(c, 1), (other, 1)]
+    rewound = next(e for e in enrollments(db) if e["contact_id"] == c)
+    assert (rewound["sequence_id"], rewound["last_step_order_sent"], rewound["status"]) == (seq, 1, "active")
+
+
 def test_dispatch_notifies_drip_outbox_once_per_batch(dsn, db):
     import psycopg
 
