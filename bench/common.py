@@ -65,9 +65,13 @@ class Figure:
     baseline: float | None = None
     baseline_name: str = ""
     target: str = ""
+    # the median of per-run ratios, when each run measured pgdrip and its baseline side by side
+    paired_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         return self.value / self.baseline if self.baseline else None
 
     def row(self) -> str:
@@ -78,3 +82,21 @@ class Figure:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def paired(runs: int, reset: Callable[[], object], ours: Callable[[], object], theirs: Callable[[], object],
+           check: Callable[[], object]) -> tuple[list[float], list[float], float]:
+    """Times pgdrip and its baseline side by side, alternating which goes first, so that a noisy
+    neighbour falls on both; returns both timings and the median of the per-run ratios. check runs
+    after each of pgdrip's runs, untimed, to prove it did the work."""
+    mine, base, ratios = [], [], []
+    for i in range(runs):
+        for side in ("ours", "theirs") if i % 2 == 0 else ("theirs", "ours"):
+            reset()
+            if side == "ours":
+                mine.append(timed(ours))
+                check()
+            else:
+                base.append(timed(theirs))
+        ratios.append(mine[-1] / base[-1])
+    return mine, base, median(ratios)

@@ -48,7 +48,7 @@ def main() -> None:
         add(core.bench_tagging(base, 20_000 if args.quick else 100_000, runs))
         add(core.bench_dispatch(base, 10_000 if args.quick else 50_000, runs))
         add(core.bench_history(base, 20_000, 200_000, runs))
-        add(core.bench_scaling(base, [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]))
+        add(core.bench_scaling(base, [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000], runs))
     if "sweep" in only:
         add(core.bench_sweep(base, 200_000 if args.quick else 1_000_000, runs))
     if "delivery" in only:
