@@ -23,7 +23,7 @@ from common import Figure, connect, server_dsn  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
-    parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is reported")
     parser.add_argument("--only", default="core,sweep,delivery", help="comma list of: core, sweep, delivery")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
