@@ -1,0 +1,55 @@
+"""The plans of the two hot statements stay key lookups even when they are made while the tables
+look empty: a sequential scan or a Materialize of enrollments/outbox inside a nested loop is
+rescanned for every row, and grows with every row the same run writes (quadratic).
+
+Read with auto_explain (nested statements); skipped where the server has no auto_explain."""
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.helpers import add_contacts, add_sequence, add_tag, dispatch, tag_everyone
+
+
+@pytest.fixture
+def plans(db: psycopg.Connection) -> Iterator[list[str]]:
+    try:
+        db.execute("load 'auto_explain'")
+    except psycopg.errors.UndefinedFile:
+        pytest.skip("this server has no auto_explain")
+    for setting in ("auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
+                    "client_min_messages = log"):
+        db.execute(f"set {setting}")
+    logged: list[str] = []
+    db.add_notice_handler(lambda diag: logged.append(diag.message_primary or ""))
+    yield logged
+    db.execute("reset client_min_messages")
+
+
+def plan_of(logged: list[str], statement_start: str) -> str:
+    found = [p for p in logged if f"Query Text: {statement_start}" in " ".join(p.split())]
+    assert found, f"no plan logged for {statement_start!r}"
+    return found[-1]
+
+
+def test_bulk_enrollment_into_an_empty_looking_table_probes_by_key(db, plans):
+    add_sequence(db, "tag_added", None)
+    add_contacts(db, 300)
+    db.execute("analyze drip.enrollments, drip.contacts")  # the statistics say: enrollments is empty
+    tag_everyone(db, add_tag(db, "x"))
+    plan = plan_of(plans, "insert into drip.enrollments")
+    assert "Seq Scan on enrollments" not in plan, plan
+    assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 300
+
+
+def test_dispatch_plan_made_on_an_empty_outbox_has_no_scan_or_materialize(db, plans):
+    add_sequence(db, "tag_added", None, steps=[(0, "one", "<p>1</p>"), (0, "two", "<p>2</p>")])
+    add_contacts(db, 300)
+    tag_everyone(db, add_tag(db, "x"))
+    db.execute("analyze drip.outbox, drip.enrollments")  # the outbox is empty when the plan is made
+    dispatch(db)
+    dispatch(db)
+    plan = plan_of(plans, "with due as")
+    assert "Seq Scan" not in plan and "Materialize" not in plan, plan
+    assert db.execute("select count(*) n from drip.outbox").fetchone()["n"] == 600
