@@ -10,7 +10,10 @@ set search_path = ''
 as $$
 begin
     perform drip.check_trigger(p_trigger_type, case when p_trigger_type = 'anniversary' then p_value end);
-    if p_contact_id is null or not exists (select 1 from drip.contacts c where c.id = p_contact_id) then
+    -- FOR KEY SHARE, as a foreign key would: a concurrent delete of the contact waits for this
+    -- transaction, then cascades to the enrollment made here (or has already happened: an error)
+    if p_contact_id is null
+       or not exists (select 1 from drip.contacts c where c.id = p_contact_id for key share) then
         raise exception 'contact % does not exist', coalesce(p_contact_id::text, 'NULL')
             using errcode = '23503', column = 'p_contact_id', detail = 'field: p_contact_id',
                   hint = 'Pass the id of a row in drip.contacts.';

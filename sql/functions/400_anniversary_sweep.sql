@@ -22,22 +22,26 @@ begin
         v_days := v_days || 229;
     end if;
 
+    -- The day's contacts are locked FOR KEY SHARE, as a foreign key would: a concurrent delete
+    -- waits for the sweep, then cascades to the enrollments made here.
     if exists (select 1 from drip.sequences s
                where s.active and s.trigger_type = 'anniversary' and s.trigger_value = 'birthday') then
         perform drip.enroll_events('anniversary', array_agg(c.id), array_fill('birthday'::text, array[count(*)::integer]), p_date)
-        from drip.contacts c
-        where drip.month_day(c.birthday) = any (v_days)
-          and c.birthday is not null and c.unsubscribed_at is null;
+        from (select c.id from drip.contacts c
+              where drip.month_day(c.birthday) = any (v_days)
+                and c.birthday is not null and c.unsubscribed_at is null
+              for key share) c;
     end if;
 
     if exists (select 1 from drip.sequences s
                where s.active and s.trigger_type = 'anniversary' and s.trigger_value = 'created') then
         perform drip.enroll_events('anniversary', array_agg(c.id), array_fill('created'::text, array[count(*)::integer]), p_date)
-        from drip.contacts c
-        where drip.month_day(drip.utc_date(c.created_at)) = any (v_days)
-          and c.unsubscribed_at is null
-          -- created anniversaries start in the year after sign-up
-          and extract(year from drip.utc_date(c.created_at)) < extract(year from p_date);
+        from (select c.id from drip.contacts c
+              where drip.month_day(drip.utc_date(c.created_at)) = any (v_days)
+                and c.unsubscribed_at is null
+                -- created anniversaries start in the year after sign-up
+                and extract(year from drip.utc_date(c.created_at)) < extract(year from p_date)
+              for key share) c;
     end if;
 
     insert into drip.sweeps (sweep_date) values (p_date)

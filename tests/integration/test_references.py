@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_contacts, add_tag
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag
 
 
 def counts(db) -> dict:
@@ -84,3 +84,37 @@ def test_contact_delete_waits_for_a_concurrent_tagging_then_cascades(dsn, db):
         th.join(10)
     assert done.is_set()
     assert counts(db)["tags"] == 0  # no orphan: the cascade saw the committed tag
+
+
+def _delete_waits_for(dsn: str, db, contact: int, enroll_sql: str, args: tuple) -> None:
+    """A transaction enrolls the contact; a concurrent delete of that contact must wait for it,
+    then cascade to the enrollment (no enrollment is left behind for a contact that is gone)."""
+    done = threading.Event()
+    with psycopg.connect(dsn) as enroller:
+        enroller.execute(enroll_sql, args)
+        assert enroller.execute("select count(*) from drip.enrollments").fetchone()[0] == 1
+
+        def delete() -> None:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("delete from drip.contacts where id = %s", (contact,))
+            done.set()
+
+        th = threading.Thread(target=delete)
+        th.start()
+        assert not done.wait(0.4)  # waiting on the enroller's FOR KEY SHARE lock
+        enroller.commit()
+        th.join(10)
+    assert done.is_set()
+    assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 0
+
+
+def test_contact_delete_waits_for_fire_trigger_then_cascades(dsn, db):
+    add_sequence(db, "after_purchase", None)
+    c = add_contact(db, "a@example.com")
+    _delete_waits_for(dsn, db, c, "select drip.fire_trigger('after_purchase', %s, 'x')", (c,))
+
+
+def test_contact_delete_waits_for_the_sweep_then_cascades(dsn, db):
+    add_sequence(db, "anniversary", "birthday")
+    c = add_contact(db, "a@example.com", birthday="1990-03-14")
+    _delete_waits_for(dsn, db, c, "call drip.anniversary_sweep('2027-03-14')", ())
