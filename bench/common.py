@@ -67,6 +67,8 @@ class Figure:
     target: str = ""
     # the median of per-run ratios, when each run measured pgdrip and its baseline side by side
     paired_ratio: float | None = None
+    # the lowest and highest of those per-run ratios: how much the machine moved during the run
+    ratio_range: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -76,6 +78,8 @@ class Figure:
 
     def row(self) -> str:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
+        if self.ratio_range is not None:
+            ratio += f" (runs {self.ratio_range[0]:.2f}-{self.ratio_range[1]:.2f})"
         base = f"{self.baseline:.3f} {self.unit} ({self.baseline_name})" if self.baseline is not None else "-"
         return f"| {self.name} | {self.value:.3f} {self.unit} | {base} | {ratio} | {self.target} |"
 
@@ -85,9 +89,9 @@ def median(values: list[float]) -> float:
 
 
 def paired(runs: int, reset: Callable[[], object], ours: Callable[[], object], theirs: Callable[[], object],
-           check: Callable[[], object]) -> tuple[list[float], list[float], float]:
+           check: Callable[[], object]) -> tuple[list[float], list[float], list[float]]:
     """Times pgdrip and its baseline side by side, alternating which goes first, so that a noisy
-    neighbour falls on both; returns both timings and the median of the per-run ratios. check runs
+    neighbour falls on both; returns both timings and the per-run ratios. check runs
     after each of pgdrip's runs, untimed, to prove it did the work."""
     mine, base, ratios = [], [], []
     for i in range(runs):
@@ -99,4 +103,4 @@ def paired(runs: int, reset: Callable[[], object], ours: Callable[[], object], t
             else:
                 base.append(timed(theirs))
         ratios.append(mine[-1] / base[-1])
-    return mine, base, median(ratios)
+    return mine, base, ratios
