@@ -44,7 +44,7 @@ grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps,
 grant select, update on drip.enrollments to drip_runner;
 grant select, insert, update on drip.outbox, drip.sweeps, drip.runners to drip_runner;
 grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date) to drip_runner;
-grant execute on function drip.dispatch_batch(timestamptz, integer), drip.claim_sweep(date, text),
+grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
     drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
     drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date)
     to drip_runner;

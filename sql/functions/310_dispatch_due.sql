@@ -8,9 +8,13 @@ as $$
 declare
     v_batch constant integer := 1000;
     v_claimed integer;
+    -- where the last batch stopped in the due index (see dispatch_batch)
+    v_after_due timestamptz;
+    v_after_id bigint;
 begin
     loop
-        v_claimed := drip.dispatch_batch(p_now, v_batch);
+        select b.claimed, b.last_due, b.last_id into v_claimed, v_after_due, v_after_id
+        from drip.dispatch_batch(p_now, v_batch, v_after_due, v_after_id) b;
         commit;
         exit when v_claimed < v_batch;
     end loop;

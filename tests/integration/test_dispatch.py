@@ -151,3 +151,20 @@ def test_many_due_enrollments_across_batches(db):
     assert db.execute(
         "select count(*) n from drip.enrollments where sequence_id = %s and last_step_order_sent = 1", (seq,)
     ).fetchone()["n"] == 2500
+
+
+def test_batches_walk_the_due_index_with_a_cursor(db):
+    add_sequence(db, "tag_added", None, steps=[(0, "one", "b"), (1, "two", "b")])
+    add_contacts(db, 5)
+    tag_everyone(db, add_tag(db, "x"))
+    due_order = db.execute("select id from drip.enrollments order by next_step_due_at, id").fetchall()
+    first = db.execute("select * from drip.dispatch_batch(now(), 2)").fetchone()
+    second = db.execute("select * from drip.dispatch_batch(now(), 2, %s, %s)",
+                        (first["last_due"], first["last_id"])).fetchone()
+    last = db.execute("select * from drip.dispatch_batch(now(), 2, %s, %s)",
+                      (second["last_due"], second["last_id"])).fetchone()
+    assert [first["claimed"], second["claimed"], last["claimed"]] == [2, 2, 1]
+    # each batch stopped at the 2nd, 4th and 5th due enrollment, in due-index order
+    assert [first["last_id"], second["last_id"], last["last_id"]] == [due_order[i]["id"] for i in (1, 3, 4)]
+    queued = db.execute("select count(*) n, count(distinct enrollment_id) e from drip.outbox").fetchone()
+    assert queued == {"n": 5, "e": 5}

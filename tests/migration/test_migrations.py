@@ -83,6 +83,24 @@ def test_migrate_twice_reapplies_code_and_keeps_data(blank_db):
         assert conn.execute("select count(*) from drip.contacts").fetchone()[0] == 1
 
 
+def test_upgrade_drops_the_first_release_signatures(blank_db):
+    """Functions whose signature changed since the first release are replaced, not left beside
+    the new ones (an old dispatch_batch would still be callable, and ambiguous)."""
+    dsn = blank_db("drip_mig_upgrade")
+    migrate(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("create function drip.dispatch_batch(p_now timestamptz, p_limit integer) returns integer "
+                     "language sql return 0")
+        conn.execute("create function drip.enrollment_candidates(text, bigint[], text[]) "
+                     "returns table (sequence_id bigint, contact_id bigint, first_delay numeric) "
+                     "language sql as 'select 1::bigint, 1::bigint, 0::numeric'")
+    migrate(dsn)
+    with psycopg.connect(dsn) as conn:
+        left = conn.execute("select oid::regprocedure::text from pg_proc "
+                            "where proname in ('dispatch_batch', 'enrollment_candidates')").fetchall()
+    assert left == [("drip.dispatch_batch(timestamp with time zone,integer,timestamp with time zone,bigint)",)]
+
+
 def test_two_migrates_at_once(blank_db):
     dsn = blank_db("drip_mig_d")
     results, errors = [], []
