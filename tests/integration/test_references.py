@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, enrollments
 
 
 def counts(db) -> dict:
@@ -64,35 +64,12 @@ def test_tagging_waits_for_a_concurrent_contact_delete_then_fails(dsn, db):
     assert counts(db)["tags"] == 0
 
 
-def test_contact_delete_waits_for_a_concurrent_tagging_then_cascades(dsn, db):
-    c = add_contact(db, "a@example.com")
-    t = add_tag(db, "x")
+def _delete_waits_for(dsn: str, contact: int, write_sql: str, args: tuple) -> None:
+    """A transaction writes a row that refers to the contact; a concurrent delete of that contact
+    must wait on the writer's FOR KEY SHARE lock, and finish once the writer commits."""
     done = threading.Event()
-    with psycopg.connect(dsn) as tagger:
-        tagger.execute("insert into drip.contact_tags values (%s, %s)", (c, t))  # holds FOR KEY SHARE
-
-        def delete() -> None:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("delete from drip.contacts where id = %s", (c,))
-            done.set()
-
-        th = threading.Thread(target=delete)
-        th.start()
-        time.sleep(0.4)
-        assert not done.is_set()  # the delete waits for the tagging transaction
-        tagger.commit()
-        th.join(10)
-    assert done.is_set()
-    assert counts(db)["tags"] == 0  # no orphan: the cascade saw the committed tag
-
-
-def _delete_waits_for(dsn: str, db, contact: int, enroll_sql: str, args: tuple) -> None:
-    """A transaction enrolls the contact; a concurrent delete of that contact must wait for it,
-    then cascade to the enrollment (no enrollment is left behind for a contact that is gone)."""
-    done = threading.Event()
-    with psycopg.connect(dsn) as enroller:
-        enroller.execute(enroll_sql, args)
-        assert enroller.execute("select count(*) from drip.enrollments").fetchone()[0] == 1
+    with psycopg.connect(dsn) as writer:
+        writer.execute(write_sql, args)
 
         def delete() -> None:
             with psycopg.connect(dsn, autocommit=True) as conn:
@@ -101,20 +78,28 @@ def _delete_waits_for(dsn: str, db, contact: int, enroll_sql: str, args: tuple) 
 
         th = threading.Thread(target=delete)
         th.start()
-        assert not done.wait(0.4)  # waiting on the enroller's FOR KEY SHARE lock
-        enroller.commit()
+        assert not done.wait(0.4)  # the delete waits for the writing transaction
+        writer.commit()
         th.join(10)
     assert done.is_set()
-    assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 0
+
+
+def test_contact_delete_waits_for_a_concurrent_tagging_then_cascades(dsn, db):
+    c = add_contact(db, "a@example.com")
+    t = add_tag(db, "x")
+    _delete_waits_for(dsn, c, "insert into drip.contact_tags values (%s, %s)", (c, t))
+    assert counts(db)["tags"] == 0  # no orphan: the cascade saw the committed tag
 
 
 def test_contact_delete_waits_for_fire_trigger_then_cascades(dsn, db):
     add_sequence(db, "after_purchase", None)
     c = add_contact(db, "a@example.com")
-    _delete_waits_for(dsn, db, c, "select drip.fire_trigger('after_purchase', %s, 'x')", (c,))
+    _delete_waits_for(dsn, c, "select drip.fire_trigger('after_purchase', %s, 'x')", (c,))
+    assert enrollments(db) == []  # no enrollment left behind for a contact that is gone
 
 
 def test_contact_delete_waits_for_the_sweep_then_cascades(dsn, db):
     add_sequence(db, "anniversary", "birthday")
     c = add_contact(db, "a@example.com", birthday="1990-03-14")
-    _delete_waits_for(dsn, db, c, "call drip.anniversary_sweep('2027-03-14')", ())
+    _delete_waits_for(dsn, c, "call drip.anniversary_sweep('2027-03-14')", ())
+    assert enrollments(db) == []
