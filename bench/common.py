@@ -65,21 +65,19 @@ class Figure:
     baseline: float | None = None
     baseline_name: str = ""
     target: str = ""
-    # the median of per-run ratios, when each run measured pgdrip and its baseline side by side
-    paired_ratio: float | None = None
-    # the lowest and highest of those per-run ratios: how much the machine moved during the run
-    ratio_range: tuple[float, float] | None = None
+    # per-run ratios, when each run timed pgdrip and its baseline side by side (see paired)
+    run_ratios: list[float] | None = None
 
     @property
     def ratio(self) -> float | None:
-        if self.paired_ratio is not None:
-            return self.paired_ratio
+        if self.run_ratios:
+            return median(self.run_ratios)
         return self.value / self.baseline if self.baseline else None
 
     def row(self) -> str:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
-        if self.ratio_range is not None:
-            ratio += f" (runs {self.ratio_range[0]:.2f}-{self.ratio_range[1]:.2f})"
+        if self.run_ratios:  # how much the machine moved during the run
+            ratio += f" (runs {min(self.run_ratios):.2f}-{max(self.run_ratios):.2f})"
         base = f"{self.baseline:.3f} {self.unit} ({self.baseline_name})" if self.baseline is not None else "-"
         return f"| {self.name} | {self.value:.3f} {self.unit} | {base} | {ratio} | {self.target} |"
 
