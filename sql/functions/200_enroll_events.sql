@@ -27,7 +27,8 @@ declare
     v_sequence_values text[];
     v_first_delays numeric[];
     v_count integer;
-    -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, %s the conflict clause
+    -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, $7 the trigger type,
+    -- %s the conflict clause
     v_insert constant text := $sql$
         insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
         select distinct on (s.id, ev.contact_id)
@@ -72,7 +73,8 @@ begin
     end;
     get diagnostics v_count = row_count;
 
-    -- wake the dispatcher only when something new is due now
+    -- wake the dispatcher only when a matching sequence starts with a 0-hour step (if only its
+    -- delayed neighbours enrolled someone, the cost is one dispatch that finds nothing)
     if v_count > 0 and 0 >= any (v_first_delays) then
         perform pg_notify('drip_due', '');
     end if;

@@ -156,6 +156,17 @@ def test_new_enrollment_due_now_notifies_drip_due(dsn, db):
     assert [n.channel for n in got] == ["drip_due"]
 
 
+def test_enrollment_due_later_does_not_wake_the_dispatcher(dsn, db):
+    add_sequence(db, "tag_added", None, steps=[(24, "later", "<p>later</p>")])
+    c = add_contact(db, "a@example.com")
+    t = add_tag(db, "x")
+    with psycopg.connect(dsn, autocommit=True) as listener:
+        listener.execute("listen drip_due")
+        tag(db, c, t)
+        got = list(listener.notifies(timeout=0.5, stop_after=1))
+    assert len(enrollments(db)) == 1 and got == []
+
+
 def test_deleting_a_contact_deletes_its_enrollments_and_mail(db):
     add_sequence(db, "tag_added", None)
     c = add_contact(db, "a@example.com")
