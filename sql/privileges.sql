@@ -28,7 +28,10 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.merge_value(text, boolean), drip.render_merge(text, text, text, text, boolean),
     drip.render_subject(text, text, text, text),
     drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text),
-    drip.require_rows(text, bigint[], text)
+    drip.require_rows(text, bigint[], text), drip.html_to_text(text), drip.hmac_pads(bytea),
+    drip.hmac_sha256(bytea[], bytea), drip.unsubscribe_token(bytea[], bigint), drip.unsubscribe_link(text, bytea[], bigint),
+    drip.compose_html(text, text, text, text), drip.compose_text(text, text, text, text),
+    drip.is_mailbox_gone(text), drip.outbox_max_attempts(), drip.steps_lock_key()
     to drip_app, drip_runner, drip_admin;
 
 -- applications: write contact data, read configuration, fire triggers
@@ -41,12 +44,19 @@ grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_eve
 -- runners: dispatch, sweep, drain
 grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps, drip.runners,
     drip.status to drip_runner;
+-- a permanent "no such mailbox" marks the contact bounced (drip.finish_outbox)
+grant update (bounced_at) on drip.contacts to drip_runner;
 grant select, update on drip.enrollments to drip_runner;
 grant select, insert, update on drip.outbox, drip.sweeps, drip.runners to drip_runner;
-grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date) to drip_runner;
+-- the settings a runner publishes when it starts, and the shared send-rate bucket
+grant select, update on drip.mail_settings, drip.send_rate to drip_runner;
+grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date), drip.sweep_due(integer)
+    to drip_runner;
 grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
     drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
-    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date)
+    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date),
+    drip.publish_mail_settings(jsonb, text), drip.take_send_tokens(double precision, integer),
+    drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer)
     to drip_runner;
 
 -- admins: everything a runner does, plus sequences and operator actions
@@ -56,4 +66,4 @@ grant select on all tables in schema drip to drip_admin;
 grant update on drip.contacts to drip_admin;
 grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
     drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
-    drip.fire_trigger(text, bigint, text) to drip_admin;
+    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb) to drip_admin;

@@ -7,7 +7,7 @@ import click
 
 from . import __version__, queries
 from .cli_common import PgdripGroup, dsn_option, open_db, resolve_contact, setup_logging
-from .connect import connect, require_schema, resolve_dsn
+from .connect import connect, publish_mail_settings, require_schema, resolve_dsn
 from .errors import PgdripError
 
 
@@ -49,12 +49,15 @@ def migrate(dsn: str | None) -> None:
 @click.option("--workers", type=int, help="Parallel sender connections [default: 4].")
 @click.option("--batch-size", type=int, help="Outbox rows leased per claim [default: 50].")
 @click.option("--lease-seconds", type=int, help="Lease on claimed rows [default: 300].")
+@click.option("--max-rate", type=float, metavar="N",
+              help="Messages per second for all runners of the database together [default: $PGDRIP_MAX_RATE, "
+                   "else unlimited].")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
 def run(dsn: str | None, smtp_url: str | None, once: bool, drain_only: bool, poll_seconds: int | None,
-        workers: int | None, batch_size: int | None, lease_seconds: int | None, log_level: str,
-        log_format: str) -> None:
+        workers: int | None, batch_size: int | None, lease_seconds: int | None, max_rate: float | None,
+        log_level: str, log_format: str) -> None:
     """Run the dispatcher, the daily sweep and the outbox drain.
 
     \b
@@ -68,11 +71,12 @@ def run(dsn: str | None, smtp_url: str | None, once: bool, drain_only: bool, pol
 
     setup_logging(log_level, log_format)
     settings = RunSettings.from_env(smtp_url=smtp_url, poll_seconds=poll_seconds, workers=workers,
-                                    batch_size=batch_size, lease_seconds=lease_seconds)
+                                    batch_size=batch_size, lease_seconds=lease_seconds, max_rate=max_rate)
     factory, target = make_sender_factory(settings.smtp_url, settings.mail_dir)
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         require_schema(conn)
+        publish_mail_settings(conn, settings)
     click.echo(f"pgdrip: sending to {target}", err=True)
     runner = Runner(dsn, settings, factory, drain_only=drain_only)
     if once:
@@ -101,6 +105,7 @@ def demo(dsn: str | None, smtp_url: str | None) -> None:
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         require_schema(conn)
+        publish_mail_settings(conn, settings)
         with conn.transaction():
             for statement in queries.DEMO_SETUP:
                 conn.execute(statement)

@@ -3,12 +3,16 @@
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.rows import dict_row
 
 from . import queries
 from .errors import PgdripError
+
+if TYPE_CHECKING:
+    from .settings import RunSettings
 
 log = logging.getLogger("pgdrip")
 
@@ -41,6 +45,15 @@ def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
 def require_schema(conn: psycopg.Connection) -> None:
     if not conn.execute(queries.SCHEMA_READY).fetchone()["ready"]:
         raise PgdripError("the drip schema is not installed in this database; run: pgdrip migrate")
+
+
+def publish_mail_settings(conn: psycopg.Connection, settings: "RunSettings") -> None:
+    """The database renders branding and the unsubscribe link into every message: give it this
+    runner's settings (it refuses bad ones, naming the setting, before anything is sent)."""
+    from psycopg.types.json import Jsonb
+
+    conn.execute(queries.PUBLISH_MAIL_SETTINGS, {"settings": Jsonb(settings.mail_settings()),
+                                                 "runner": settings.runner_name})
 
 
 def first_line(text: str) -> str:

@@ -112,25 +112,29 @@ class Runner:
         return ok
 
     def sweep_if_due(self) -> bool:
-        """Sweep today (UTC) if no runner has claimed it yet. True if this runner swept."""
-        swept = False
+        """Sweep every anniversary date still owed (today, and days missed while no runner ran,
+        up to PGDRIP_SWEEP_CATCHUP_DAYS back) that no other runner has claimed. True if this
+        runner swept at least one."""
+        swept: list = []
         if self.drain_only:
-            return swept
+            return False
 
         def work(conn: psycopg.Connection) -> None:
-            nonlocal swept
-            today = conn.execute(queries.TODAY_UTC).fetchone()["today"]
-            # Claim and sweep in one transaction: a sweep that fails releases the day's claim.
-            with conn.transaction():
-                if conn.execute(queries.CLAIM_SWEEP, {"day": today, "runner": self.settings.runner_name}
-                                ).fetchone()["claimed"]:
-                    conn.execute(queries.SWEEP, {"day": today})
-                    swept = True
-            if swept:
-                log.info("anniversary sweep done for %s", today)
+            days = [r["day"] for r in conn.execute(queries.SWEEP_DATES,
+                                                   {"catchup": self.settings.sweep_catchup_days})]
+            for day in days:
+                # Claim and sweep in one transaction: a sweep that fails releases the day's claim.
+                with conn.transaction():
+                    claimed = conn.execute(queries.CLAIM_SWEEP, {"day": day, "runner": self.settings.runner_name}
+                                           ).fetchone()["claimed"]
+                    if claimed:
+                        conn.execute(queries.SWEEP, {"day": day})
+                if claimed:
+                    swept.append(day)
+                    log.info("anniversary sweep done for %s", day)
 
         self._safely("sweep", work)
-        return swept
+        return bool(swept)
 
     def heartbeat(self) -> None:
         self._safely("heartbeat", lambda c: c.execute(

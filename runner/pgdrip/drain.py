@@ -18,6 +18,14 @@ from .settings import RunSettings
 
 log = logging.getLogger("pgdrip.drain")
 
+# While it sends a leased batch, a worker asks the database at most this often which of the
+# rest were cancelled meanwhile (a query per message would cost a round trip per message).
+PRESEND_CHECK_SECONDS = 0.05
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+
 
 @dataclass
 class DrainStats:
@@ -68,32 +76,74 @@ class Drainer:
         self.failures: list[BaseException] = []
 
     # -- one worker ------------------------------------------------------------
-    def _work_once(self, conn: psycopg.Connection, sender: Sender) -> int:
-        """Lease one batch and settle it. Returns how many rows were leased."""
+    def _work_once(self, conn: psycopg.Connection, sender: Sender) -> tuple[int, bool]:
+        """Lease one batch and settle it. Returns how many rows were leased, and whether the
+        shared send rate (PGDRIP_MAX_RATE) held this worker back."""
         s = self.settings
-        rows = conn.execute(queries.CLAIM_OUTBOX, {"runner": s.runner_name, "limit": s.batch_size,
+        limit = s.batch_size
+        if s.max_rate:
+            # at most one second's worth per claim, so the workers and runners share the rate
+            want = min(s.batch_size, max(1, int(s.max_rate)))
+            limit = conn.execute(queries.TAKE_SEND_TOKENS, {"rate": s.max_rate, "want": want}).fetchone()["n"]
+            if limit == 0:
+                return 0, True
+        rows = conn.execute(queries.CLAIM_OUTBOX, {"runner": s.runner_name, "limit": limit,
                                                    "lease": s.lease_seconds}).fetchall()
+        if s.max_rate and len(rows) < limit:
+            conn.execute(queries.RETURN_SEND_TOKENS, {"rate": s.max_rate, "n": limit - len(rows)})
         if not rows:
-            return 0
+            return 0, False
         results = _Results()
+        try:
+            self._send_batch(conn, sender, rows, results)
+        finally:
+            # what is known is recorded, even if the batch stopped short
+            results.flush(conn, s.runner_name, self.stats)
+        return len(rows), False
+
+    def _send_batch(self, conn: psycopg.Connection, sender: Sender, rows: list[dict], results: "_Results") -> None:
+        s = self.settings
         deadline = time.monotonic() + s.lease_seconds / 2
+        checked = time.monotonic()  # the claim itself judged every row
+        stopped: set[int] = set()
         for i, row in enumerate(rows):
             # Stopping, or half the lease gone: hand the rest back so nobody waits for the lease.
             if self.stopping.is_set() or time.monotonic() > deadline:
                 for rest in rows[i:]:
                     results.add("release", rest["id"])
-                break
-            try:
-                sender.send(build_envelope(row, s))
-                results.add("sent", row["id"])
-            except PermanentFailure as exc:
-                results.add("failed", row["id"], str(exc))
-                log.warning("outbox %s failed permanently: %s", row["id"], exc)
-            except TemporaryFailure as exc:
-                results.add("retry", row["id"], str(exc))
-                log.info("outbox %s will be retried: %s", row["id"], exc)
-        results.flush(conn, s.runner_name, self.stats)
-        return len(rows)
+                return
+            # Rows cancelled while in flight (an unsubscribe, a bounce, a goal) are not sent.
+            if time.monotonic() - checked >= PRESEND_CHECK_SECONDS:
+                stopped |= {r["id"] for r in conn.execute(
+                    queries.UNSENDABLE, {"runner": s.runner_name, "ids": [r["id"] for r in rows[i:]]})}
+                checked = time.monotonic()
+            if row["id"] in stopped:
+                log.info("outbox %s not sent: cancelled while it was leased", row["id"])
+                continue
+            self._send_one(sender, row, results)
+
+    def _send_one(self, sender: Sender, row: dict, results: "_Results") -> None:
+        """One message: whatever it does, it settles only its own row (behaviour 15)."""
+        try:
+            envelope = build_envelope(row, self.settings)
+        except Exception as exc:  # a row that cannot become a message fails alone
+            reason = f"cannot build the message: {_reason(exc)}"
+            results.add("failed", row["id"], reason)
+            log.warning("outbox %s failed: %s", row["id"], reason)
+            return
+        try:
+            sender.send(envelope)
+            results.add("sent", row["id"])
+        except PermanentFailure as exc:
+            results.add("failed", row["id"], str(exc))
+            log.warning("outbox %s failed permanently: %s", row["id"], exc)
+        except TemporaryFailure as exc:
+            results.add("retry", row["id"], str(exc))
+            log.info("outbox %s will be retried: %s", row["id"], exc)
+        except Exception as exc:  # an unexpected error in one send (the sender has reset itself)
+            reason = f"unexpected error while sending: {_reason(exc)}"
+            results.add("retry", row["id"], reason)
+            log.warning("outbox %s will be retried: %s", row["id"], reason)
 
     def _worker(self, until_empty: bool) -> None:
         sender = self.sender_factory()
@@ -105,7 +155,7 @@ class Drainer:
                 try:
                     if conn is None or conn.closed:
                         conn = connect(self.dsn)
-                    leased = self._work_once(conn, sender)
+                    leased, throttled = self._work_once(conn, sender)
                     backoff = 0.5
                 except Exception as exc:  # the database or the network went away, or a bug
                     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PgdripError):
@@ -122,6 +172,9 @@ class Drainer:
                     backoff = min(backoff * 2, 10)
                     continue
                 if leased:
+                    continue
+                if throttled:  # the shared rate is spent for now: wait for a token, then go on
+                    self.stopping.wait(min(1.0, max(0.02, 1 / (self.settings.max_rate or 1))))
                     continue
                 if until_empty:
                     return

@@ -1,4 +1,7 @@
-"""Turns an outbox row into the bytes handed to a mail server."""
+"""Turns an outbox row into the bytes handed to a mail server.
+
+The database renders everything a reader sees (subject, HTML and text parts, branding, the
+unsubscribe link and List-Unsubscribe); this module only wraps those in headers and MIME."""
 
 import binascii
 import re
@@ -6,12 +9,16 @@ import secrets
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
-from html import unescape
-from html.parser import HTMLParser
+
+import idna
 
 from .settings import RunSettings
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+class MessageError(Exception):
+    """The row cannot become a message (an address that no mail system can carry, say)."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,8 @@ class Envelope:
     recipient: str
     data: bytes
     message_id: str
+    # the recipient's local part is not ASCII: only a server offering SMTPUTF8 can take it
+    smtputf8: bool = False
 
 
 def one_line(value: str) -> str:
@@ -27,50 +36,25 @@ def one_line(value: str) -> str:
     return _CONTROL.sub(" ", value).strip()
 
 
-class _TextExtractor(HTMLParser):
-    _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.href: str | None = None
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.skip += 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-        elif tag == "a":
-            self.href = dict(attrs).get("href")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-        elif tag == "a" and self.href:
-            self.parts.append(f" ({self.href})")
-            self.href = None
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    text = unescape("".join(parser.parts))
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+def mail_address(address: str) -> tuple[str, bool]:
+    """An address as it travels: its domain in IDNA (ASCII) form, and whether its local part
+    needs SMTPUTF8. Raises MessageError for an address that cannot be encoded."""
+    local, sep, domain = one_line(address).rpartition("@")
+    if not sep or not local or not domain:
+        raise MessageError(f"not an email address: {address!r}")
+    if not domain.isascii():
+        try:
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise MessageError(f"cannot encode the domain of {address!r} with IDNA: {exc}") from None
+    return f"{local}@{domain}", not local.isascii()
 
 
 # The MIME is written out directly: the email package's EmailMessage spends ~4 ms per message
 # re-parsing and re-folding headers it was just given, which made the drain CPU-bound. The
-# output is plain RFC 5322 + MIME: 7-bit, CRLF line ends, quoted-printable UTF-8 bodies,
-# RFC 2047 encoded words for non-ASCII headers. tests/unit/test_message.py parses it back.
+# output is plain RFC 5322 + MIME: CRLF line ends, quoted-printable UTF-8 bodies, RFC 2047
+# encoded words for non-ASCII headers; 7-bit unless the recipient's own address is UTF-8
+# (RFC 6532). tests/unit/test_message.py parses it back.
 def _header(value: str) -> str:
     value = one_line(value)
     if value.isascii() and len(value) < 900:
@@ -91,33 +75,33 @@ def _qp(text: str) -> bytes:
 
 
 def build_envelope(row: dict, settings: RunSettings) -> Envelope:
-    """row: an outbox row (id, contact_id, to_address, subject, html_body, message_id)."""
-    html = row["html_body"]
-    link = settings.unsubscribe_link(row["contact_id"])
-    if settings.brand_header or settings.brand_footer:
-        html = f"{settings.brand_header}{html}{settings.brand_footer}"
-    if link:
-        html += f'<p style="font-size:small">Don\'t want these emails? <a href="{link}">Unsubscribe</a>.</p>'
-
+    """row: an outbox row (id, to_address, subject, html_body, text_body, list_unsubscribe,
+    message_id), rendered by the database."""
+    recipient, smtputf8 = mail_address(row["to_address"])
     boundary = f"=_pgdrip_{secrets.token_hex(12)}"
     headers = [
         f"From: {_address(settings.from_address)}",
-        f"To: {_address(row['to_address'])}",
+        f"To: {recipient}",
         f"Subject: {_header(row['subject'])}",
         f"Date: {formatdate(usegmt=True)}",
         f"Message-ID: {one_line(row['message_id'])}",
         "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
-    if link:
-        headers.append(f"List-Unsubscribe: <{one_line(link)}>")
-        headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    if row.get("list_unsubscribe"):
+        value = one_line(row["list_unsubscribe"])
+        headers.append(f"List-Unsubscribe: {value}")
+        if "<https://" in value or "<http://" in value:
+            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     part_head = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-    data = b"".join([
-        "\r\n".join(headers).encode("ascii", "replace"), b"\r\n\r\n",
-        f"--{boundary}\r\n{part_head.format('plain')}".encode(), _qp(html_to_text(html)), b"\r\n",
-        f"--{boundary}\r\n{part_head.format('html')}".encode(), _qp(html), b"\r\n",
-        f"--{boundary}--\r\n".encode(),
-    ])
+    head = "\r\n".join(headers).encode("utf-8" if smtputf8 else "ascii", "replace")
+    if row.get("text_body") is None:  # queued before the database rendered text parts
+        data = b"".join([head, b"\r\n", part_head.format("html").encode(), _qp(row["html_body"])])
+    else:
+        data = b"".join([
+            head, b"\r\n", f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
+            f"--{boundary}\r\n{part_head.format('plain')}".encode(), _qp(row["text_body"]), b"\r\n",
+            f"--{boundary}\r\n{part_head.format('html')}".encode(), _qp(row["html_body"]), b"\r\n",
+            f"--{boundary}--\r\n".encode(),
+        ])
     sender = parseaddr(settings.from_address)[1] or "pgdrip@localhost"
-    return Envelope(sender, one_line(row["to_address"]), data, row["message_id"])
+    return Envelope(sender, recipient, data, row["message_id"], smtputf8)

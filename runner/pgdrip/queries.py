@@ -10,10 +10,14 @@ SCHEMA_READY = "select to_regprocedure('drip.dispatch_due(timestamptz)') is not 
 DISPATCH = "call drip.dispatch_due()"
 SWEEP = "call drip.anniversary_sweep(%(day)s)"
 CLAIM_SWEEP = "select coalesce(drip.claim_sweep(%(day)s, %(runner)s), false) as claimed"
-TODAY_UTC = "select (now() at time zone 'UTC')::date as today"
 HEARTBEAT = "select drip.runner_heartbeat(%(name)s, %(host)s, %(pid)s)"
 CLAIM_OUTBOX = "select * from drip.claim_outbox(%(runner)s, %(limit)s, %(lease)s)"
 FINISH_OUTBOX = "select drip.finish_outbox(%(runner)s, %(ids)s, %(outcome)s, %(errors)s) as n"
+UNSENDABLE = "select id from drip.unsendable(%(runner)s, %(ids)s) as id"
+TAKE_SEND_TOKENS = "select drip.take_send_tokens(%(rate)s, %(want)s) as n"
+RETURN_SEND_TOKENS = "select drip.return_send_tokens(%(rate)s, %(n)s)"
+PUBLISH_MAIL_SETTINGS = "select drip.publish_mail_settings(%(settings)s, %(runner)s)"
+SWEEP_DATES = "select d as day from drip.sweep_dates(%(catchup)s) d"
 LISTEN = ("listen drip_due", "listen drip_outbox")
 OUTBOX_COUNT = "select count(*) as n from drip.outbox"
 
@@ -71,11 +75,9 @@ order by id desc
 limit %(limit)s
 """
 RETRY = "select drip.retry_outbox(%(ids)s) as n"
-FAILED_IDS_MISSING = ("select array_agg(i) as missing from unnest(%(ids)s::bigint[]) i "
-                      "where not exists (select 1 from drip.outbox o where o.id = i and o.status = 'failed')")
 
 # --- pg_cron --------------------------------------------------------------------
-CRON_COMMANDS = {"dispatch": "call drip.dispatch_due()", "sweep": "call drip.anniversary_sweep()"}
+CRON_COMMANDS = {"dispatch": "call drip.dispatch_due()", "sweep": "call drip.sweep_due()"}
 CRON_DATABASE = "select current_setting('cron.database_name', true) as cron_db, current_database() as app_db"
 CRON_AVAILABLE = "select exists (select 1 from pg_extension where extname = 'pg_cron') as ok"
 CRON_SCHEDULE = "select cron.schedule_in_database(%(name)s, %(schedule)s, %(command)s, %(database)s) as id"
@@ -85,13 +87,8 @@ CRON_JOBS = ("select jobid, jobname, schedule, command, database from cron.job "
 
 # --- apply (sequences as code) ----------------------------------------------------
 SEQUENCES_BY_NAME = "select * from drip.sequences where name = %(name)s order by id"
-STEPS_OF = ("select id, step_order, delay_hours, subject, html_body, active from drip.sequence_steps "
-            "where sequence_id = %(id)s order by step_order")
+SAVE_STEPS = "select * from drip.save_steps(%(id)s, %(steps)s)"
 INSERT_SEQUENCE = ("insert into drip.sequences (name, description, trigger_type, trigger_value, active) "
                    "values (%(name)s, %(description)s, %(trigger_type)s, %(trigger_value)s, %(active)s) returning id")
 UPDATE_SEQUENCE = ("update drip.sequences set description = %(description)s, trigger_type = %(trigger_type)s, "
                    "trigger_value = %(trigger_value)s, active = %(active)s where id = %(id)s")
-INSERT_STEP = ("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body, active) "
-               "values (%(sequence_id)s, %(step_order)s, %(delay_hours)s, %(subject)s, %(html_body)s, %(active)s)")
-UPDATE_STEP = ("update drip.sequence_steps set delay_hours = %(delay_hours)s, subject = %(subject)s, "
-               "html_body = %(html_body)s, active = %(active)s where id = %(id)s")

@@ -121,8 +121,14 @@ class SmtpSender:
     def send(self, envelope: Envelope) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
+        options: list[str] = []
+        if envelope.smtputf8:
+            if not self._smtp.has_extn("smtputf8"):
+                raise PermanentFailure(f"the mail server does not offer SMTPUTF8, which {envelope.recipient!r} "
+                                       "needs (its local part is not ASCII)")
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
         try:
-            refused = self._smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data)
+            refused = self._smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data, options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._after_reply(code)
@@ -136,6 +142,11 @@ class SmtpSender:
         except (OSError, smtplib.SMTPException) as exc:  # dropped, timed out, disconnected
             self.close()
             raise TemporaryFailure(f"SMTP connection lost: {exc or type(exc).__name__}") from None
+        except Exception:
+            # Anything else left the SMTP dialogue in an unknown state (a MAIL without its RCPT,
+            # say): reopen it for the next message rather than let that one meet a 503.
+            self.close()
+            raise
         if refused:  # pragma: no cover - one recipient: either accepted or raised above
             code, text = next(iter(refused.values()))
             self._raise_for(code, text)

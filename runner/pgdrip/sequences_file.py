@@ -7,13 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from . import queries
 from .errors import PgdripError
 
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "step": list}
-STEP_KEYS = {"delay_hours": (int, float), "subject": str, "html_body": str, "active": bool}
+STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool}
 
 
 class LineMap:
@@ -55,6 +56,11 @@ class StepSpec:
     subject: str
     html_body: str
     active: bool = True
+    key: str | None = None  # an identity that survives reordering (drip.save_steps)
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "delay_hours": str(self.delay_hours), "subject": self.subject,
+                "html_body": self.html_body, "active": self.active}
 
 
 @dataclass
@@ -115,7 +121,7 @@ def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
                 if key not in step:
                     raise FileError(f"{path}:{lines.line(i, j)}: {key}: required in every [[sequence.step]]")
             spec.steps.append(StepSpec(Decimal(str(step.get("delay_hours", 0))), step["subject"], step["html_body"],
-                                       step.get("active", True)))
+                                       step.get("active", True), step.get("key")))
         specs.append(spec)
     return specs, lines
 
@@ -128,8 +134,8 @@ def apply(conn: psycopg.Connection, path: Path, specs: list[SequenceSpec], lines
             changes += _apply_one(conn, spec)
         except psycopg.Error as exc:
             column = exc.diag.column_name
-            step = getattr(exc, "pgdrip_step", None)  # set by _apply_one when a step was refused
-            where = lines.line(spec.index, step, column)
+            step = re.search(r"\bstep: (\d+)", exc.diag.message_detail or "")  # drip.save_steps names the step
+            where = lines.line(spec.index, int(step.group(1)) - 1 if step else None, column)
             message = exc.diag.message_primary or str(exc)
             hint = f"; hint: {exc.diag.message_hint}" if exc.diag.message_hint else ""
             raise FileError(f"{path}:{where}: {column or 'sequence'}: {message}{hint}") from None
@@ -144,7 +150,6 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
               "trigger_value": spec.trigger_value, "active": spec.active}
     if not found:
         seq_id = conn.execute(queries.INSERT_SEQUENCE, fields).fetchone()["id"]
-        existing: list[dict] = []
         changes = [f"+ sequence {spec.name!r} ({len(spec.steps)} step(s))"]
     else:
         seq = found[0]
@@ -154,27 +159,38 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
         if diff:
             conn.execute(queries.UPDATE_SEQUENCE, {**fields, "id": seq_id})
             changes.append(f"~ sequence {spec.name!r}: {', '.join(diff)}")
-        existing = conn.execute(queries.STEPS_OF, {"id": seq_id}).fetchall()
-    by_order = {s["step_order"]: s for s in existing}
-    for order, step in enumerate(spec.steps, 1):
-        values = {"sequence_id": seq_id, "step_order": order, "delay_hours": step.delay_hours,
-                  "subject": step.subject, "html_body": step.html_body, "active": step.active}
-        try:
-            old = by_order.get(order)
-            if old is None:
-                conn.execute(queries.INSERT_STEP, values)
-                if found:
-                    changes.append(f"+ sequence {spec.name!r} step {order}")
-            else:
-                diff = [k for k in ("delay_hours", "subject", "html_body", "active") if old[k] != values[k]]
-                if diff:
-                    conn.execute(queries.UPDATE_STEP, {**values, "id": old["id"]})
-                    changes.append(f"~ sequence {spec.name!r} step {order}: {', '.join(diff)}")
-        except psycopg.Error as exc:
-            exc.pgdrip_step = order - 1  # type: ignore[attr-defined]
-            raise
-    for old in existing:
-        if old["step_order"] > len(spec.steps) and old["active"]:
-            conn.execute(queries.UPDATE_STEP, {**old, "active": False})
-            changes.append(f"- sequence {spec.name!r} step {old['step_order']} (deactivated, not in the file)")
+    rows = conn.execute(queries.SAVE_STEPS, {"id": seq_id, "steps": Jsonb([st.as_json() for st in spec.steps])}
+                        ).fetchall()
+    if found:
+        changes += [line for row in rows if (line := describe_step_change(spec.name, row))]
     return changes
+
+
+def describe_step_change(name: str, row: dict) -> str | None:
+    """One line per step that drip.save_steps changed, with its effect on in-flight enrollments."""
+    action, order, was = row["action"], row["new_order"], row["old_order"]
+    if action == "unchanged":
+        return None
+    what = f"sequence {name!r} step {order}"
+    if action == "insert":
+        effects = [f"{row['will_receive']} in-flight enrollment(s) will receive it" if row["will_receive"] else "",
+                   f"{row['skipping']} in-flight enrollment(s) are past it and skip it" if row["skipping"] else ""]
+        return f"+ {what}" + _effects(effects)
+    if action == "deactivate":
+        effect = f"; {row['skipping']} in-flight enrollment(s) will not receive it" if row["skipping"] else ""
+        return f"- sequence {name!r} step {was} (deactivated, not in the file{effect})"
+    parts = []
+    if "move" in action:
+        parts.append(f"moved from step {was}")
+    if row["changed"]:
+        parts.append(", ".join(row["changed"]))
+    effects = []
+    if row["will_receive"] and (row["changed"] or "move" in action):
+        effects.append(f"{row['will_receive']} in-flight enrollment(s) will receive it"
+                       + (" as edited" if row["changed"] else ""))
+    return f"~ {what}: {'; '.join(parts)}" + _effects(effects)
+
+
+def _effects(effects: list[str]) -> str:
+    said = [e for e in effects if e]
+    return f" ({', '.join(said)})" if said else ""

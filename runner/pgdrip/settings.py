@@ -1,4 +1,8 @@
-"""Runner configuration: flags, then PGDRIP_* environment variables, then defaults."""
+"""Runner configuration: flags, then PGDRIP_* environment variables, then defaults.
+
+What changes a message's body (branding, the unsubscribe link) is published to the database
+when the runner starts (drip.publish_mail_settings), which validates it and renders it into
+every message; what only concerns delivery (the mail server, rate, workers) stays here."""
 
 import hashlib
 import hmac
@@ -21,6 +25,16 @@ def _env_int(name: str, default: int) -> int:
         raise PgdripError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _env_float(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise PgdripError(f"{name} must be a number, not {raw!r}") from None
+
+
 @dataclass
 class RunSettings:
     smtp_url: str | None = None
@@ -30,7 +44,9 @@ class RunSettings:
     workers: int = 4
     batch_size: int = 50
     lease_seconds: int = 300
-    unsubscribe_url: str | None = None  # template with {contact_id} and {token}
+    max_rate: float | None = None  # messages per second, all runners of the database together
+    sweep_catchup_days: int = 7
+    unsubscribe_url: str | None = None  # template with {contact_id} and {token}, served by the user
     unsubscribe_secret: str | None = None
     brand_header: str = ""
     brand_footer: str = ""
@@ -47,6 +63,8 @@ class RunSettings:
             workers=_env_int("PGDRIP_WORKERS", 4),
             batch_size=_env_int("PGDRIP_BATCH_SIZE", 50),
             lease_seconds=_env_int("PGDRIP_LEASE_SECONDS", 300),
+            max_rate=_env_float("PGDRIP_MAX_RATE"),
+            sweep_catchup_days=_env_int("PGDRIP_SWEEP_CATCHUP_DAYS", 7),
             unsubscribe_url=os.environ.get("PGDRIP_UNSUBSCRIBE_URL") or None,
             unsubscribe_secret=os.environ.get("PGDRIP_UNSUBSCRIBE_SECRET") or None,
             brand_header=_read_optional(os.environ.get("PGDRIP_BRAND_HEADER")),
@@ -67,27 +85,28 @@ class RunSettings:
             raise PgdripError("batch size must be between 1 and 10000")
         if self.lease_seconds < 10:
             raise PgdripError("lease must be at least 10 seconds")
-        if self.unsubscribe_url:
-            if "{token}" not in self.unsubscribe_url or "{contact_id}" not in self.unsubscribe_url:
-                raise PgdripError("PGDRIP_UNSUBSCRIBE_URL must contain {contact_id} and {token}")
-            if not self.unsubscribe_secret or len(self.unsubscribe_secret) < 16:
-                raise PgdripError(
-                    "PGDRIP_UNSUBSCRIBE_SECRET (16 characters or more) is required with PGDRIP_UNSUBSCRIBE_URL"
-                )
+        if self.max_rate is not None and not 0 < self.max_rate <= 1_000_000:
+            raise PgdripError("PGDRIP_MAX_RATE (--max-rate) must be more than 0 and at most 1000000 per second")
+        if not 0 <= self.sweep_catchup_days <= 366:
+            raise PgdripError("PGDRIP_SWEEP_CATCHUP_DAYS must be between 0 and 366")
 
     @property
     def mail_dir(self) -> Path:
         return self.home / "mail"
 
-    def unsubscribe_link(self, contact_id: int) -> str | None:
-        if not self.unsubscribe_url or not self.unsubscribe_secret:
-            return None
-        return self.unsubscribe_url.format(contact_id=contact_id, token=unsubscribe_token(self.unsubscribe_secret,
-                                                                                         contact_id))
+    def mail_settings(self) -> dict[str, str]:
+        """What drip.publish_mail_settings stores and renders into every message."""
+        published = {"brand_header": self.brand_header, "brand_footer": self.brand_footer}
+        if self.unsubscribe_url:
+            published["unsubscribe_url"] = self.unsubscribe_url
+        if self.unsubscribe_secret:
+            published["unsubscribe_secret"] = self.unsubscribe_secret
+        return published
 
 
 def unsubscribe_token(secret: str, contact_id: int) -> str:
-    """A per-contact token nobody can compute without the secret (HMAC-SHA256)."""
+    """The token the database puts in a PGDRIP_UNSUBSCRIBE_URL (drip.unsubscribe_token): for users
+    who serve that URL themselves and check it in Python."""
     return hmac.new(secret.encode(), f"unsubscribe:{contact_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 

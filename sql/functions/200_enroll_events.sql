@@ -1,6 +1,7 @@
 -- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null) returns integer
--- Set-based heart of enrollment: every (contact, value) event enrolls the subscribed contact into
--- each active sequence of that type whose value is NULL or matches. Returns new enrollments.
+-- Set-based heart of enrollment: every (contact, value) event enrolls the contact, unless it is
+-- unsubscribed or bounced, into each active sequence of that type whose value is NULL or
+-- matches. Returns new enrollments.
 -- Fast path: one plain INSERT of the pairs not already enrolled (ON CONFLICT's speculative
 -- insertion cost 27 % more in bulk). If a concurrent writer enrolled one of the pairs first,
 -- the unique index refuses it and the same statement is run with ON CONFLICT DO NOTHING.
@@ -35,7 +36,7 @@ declare
                s.id, ev.contact_id, now() + s.first_delay * interval '1 hour', $3
         from (select ev.contact_id, ev.value
               from unnest($1, $2) as ev (contact_id, value)
-              join drip.contacts c on c.id = ev.contact_id and c.unsubscribed_at is null
+              join drip.contacts c on c.id = ev.contact_id and c.unsubscribed_at is null and c.bounced_at is null
               offset 0) ev  -- each contact looked up once, whatever the number of sequences
         join unnest($4, $5, $6) as s (id, trigger_value, first_delay)
           on s.trigger_value is null

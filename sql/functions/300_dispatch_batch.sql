@@ -33,7 +33,23 @@ set enable_material = off
 as $$
 declare
     v_queued integer;
+    -- what every body is rendered inside (drip.mail_settings), read once per batch
+    v_header text;
+    v_footer text;
+    v_text_header text;
+    v_text_footer text;
+    v_unsubscribe_url text;
+    v_unsubscribe_key bytea[];
 begin
+    -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
+    -- steps of a sequence whose steps and enrollment positions are being renumbered.
+    perform pg_advisory_xact_lock_shared(drip.steps_lock_key());
+    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key
+    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key
+    from drip.mail_settings m;
+    v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
+    v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
+
     with due as (
         select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent, e.next_step_due_at
         from drip.enrollments e
@@ -49,10 +65,11 @@ begin
     ), planned as (
         select d.id, d.contact_id, d.last_step_order_sent,
                cur.id as step_id, cur.step_order, cur.subject, cur.html_body, cur.subject_merge, cur.body_merge,
-               nxt.delay_hours as next_delay
+               cur.text_body, cur.text_merge, nxt.delay_hours as next_delay
         from due d
         left join lateral (
-            select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge
+            select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge,
+                   st.text_body, st.text_merge
             from drip.sequence_steps st
             where st.sequence_id = d.sequence_id and st.active and st.step_order > d.last_step_order_sent
             order by st.step_order limit 1
@@ -63,13 +80,19 @@ begin
             order by st.step_order limit 1
         ) nxt on true
     ), queued as (
-        insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body)
+        insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body, text_body,
+                                 list_unsubscribe)
         select p.id, p.step_id, p.contact_id, c.email,
                pg_catalog.btrim(drip.render_template(p.subject, p.subject_merge, c.first_name, c.last_name, c.email,
                                                      false)),
-               drip.render_template(p.html_body, p.body_merge, c.first_name, c.last_name, c.email, true)
+               drip.compose_html(drip.render_template(p.html_body, p.body_merge, c.first_name, c.last_name, c.email,
+                                                      true), v_header, v_footer, u.link),
+               drip.compose_text(drip.render_template(p.text_body, p.text_merge, c.first_name, c.last_name, c.email,
+                                                      false), v_text_header, v_text_footer, u.link),
+               '<' || u.link || '>'
         from planned p
-        join drip.contacts c on c.id = p.contact_id and c.unsubscribed_at is null
+        join drip.contacts c on c.id = p.contact_id and c.unsubscribed_at is null and c.bounced_at is null
+        cross join lateral (values (drip.unsubscribe_link(v_unsubscribe_url, v_unsubscribe_key, c.id))) as u (link)
         where p.step_id is not null
           -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
           -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 % of a batch.

@@ -29,7 +29,7 @@ begin
         perform drip.enroll_events('anniversary', array_agg(c.id), array_fill('birthday'::text, array[count(*)::integer]), p_date)
         from (select c.id from drip.contacts c
               where drip.month_day(c.birthday) = any (v_days)
-                and c.birthday is not null and c.unsubscribed_at is null
+                and c.birthday is not null and c.unsubscribed_at is null and c.bounced_at is null
               for key share) c;
     end if;
 
@@ -38,7 +38,7 @@ begin
         perform drip.enroll_events('anniversary', array_agg(c.id), array_fill('created'::text, array[count(*)::integer]), p_date)
         from (select c.id from drip.contacts c
               where drip.month_day(drip.utc_date(c.created_at)) = any (v_days)
-                and c.unsubscribed_at is null
+                and c.unsubscribed_at is null and c.bounced_at is null
                 -- created anniversaries start in the year after sign-up
                 and extract(year from drip.utc_date(c.created_at)) < extract(year from p_date)
               for key share) c;

@@ -1,18 +1,30 @@
--- drip.retry_outbox(p_ids bigint[]) returns integer
--- Queues failed rows again (all failed rows when p_ids is NULL), with fresh attempts.
--- Rows of unsubscribed contacts stay as they are. Returns how many were queued.
+-- drip.retry_outbox(p_ids bigint[] default null) returns integer
+-- Queues failed rows again with fresh attempts: the given ones, or every failed row when p_ids
+-- is NULL. A given id that is not a failed row is refused (nothing is queued). Rows of
+-- unsubscribed or bounced contacts stay failed. Returns how many were queued.
 create or replace function drip.retry_outbox(p_ids bigint[] default null) returns integer
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
+    v_not_failed text;
     v_count integer;
 begin
+    if p_ids is not null then
+        select string_agg(i.id::text, ', ' order by i.id) into v_not_failed
+        from (select distinct u.id from unnest(p_ids) as u (id)) i
+        where not exists (select 1 from drip.outbox o where o.id = i.id and o.status = 'failed');
+        if v_not_failed is not null then
+            raise exception 'not failed outbox rows: %', v_not_failed
+                using errcode = '22023', column = 'p_ids', detail = 'field: p_ids',
+                      hint = 'Only failed rows can be retried; list them with: pgdrip outbox list --status failed';
+        end if;
+    end if;
     update drip.outbox o
     set status = 'queued', attempts = 0, next_attempt_at = now(), locked_by = null
     from drip.contacts c
     where o.status = 'failed' and (p_ids is null or o.id = any (p_ids))
-      and c.id = o.contact_id and c.unsubscribed_at is null;
+      and c.id = o.contact_id and c.unsubscribed_at is null and c.bounced_at is null;
     get diagnostics v_count = row_count;
     if v_count > 0 then
         perform pg_notify('drip_outbox', '');

@@ -1,7 +1,9 @@
--- drip.preview_step(p_step_id bigint, p_contact_id bigint) returns table (to_address text, subject text, html_body text)
--- The message a step would send to a contact, rendered exactly as the dispatcher does.
+-- drip.preview_step(p_step_id bigint, p_contact_id bigint) returns table (to_address text, subject text, html_body text, text_body text, list_unsubscribe text)
+-- The message a step would send to a contact: the same merge, branding and unsubscribe link as
+-- the dispatcher renders (drip.compose_html / compose_text with drip.mail_settings), so a
+-- preview and the queued message never differ.
 create or replace function drip.preview_step(p_step_id bigint, p_contact_id bigint)
-returns table (to_address text, subject text, html_body text)
+returns table (to_address text, subject text, html_body text, text_body text, list_unsubscribe text)
 language plpgsql stable
 set search_path = ''
 as $$
@@ -18,9 +20,18 @@ begin
     end if;
     return query
     select c.email,
-           drip.render_subject(st.subject, c.first_name, c.last_name, c.email),
-           drip.render_merge(st.html_body, c.first_name, c.last_name, c.email, true)
-    from drip.sequence_steps st, drip.contacts c
+           pg_catalog.btrim(drip.render_template(st.subject, st.subject_merge, c.first_name, c.last_name, c.email,
+                                                 false)),
+           drip.compose_html(drip.render_template(st.html_body, st.body_merge, c.first_name, c.last_name, c.email,
+                                                  true), m.brand_header, m.brand_footer, u.link),
+           drip.compose_text(drip.render_template(st.text_body, st.text_merge, c.first_name, c.last_name, c.email,
+                                                  false),
+                             case when m.brand_header = '' then '' else drip.html_to_text(m.brand_header) || E'\n' end,
+                             case when m.brand_footer = '' then '' else E'\n' || drip.html_to_text(m.brand_footer) end,
+                             u.link),
+           '<' || u.link || '>'
+    from drip.sequence_steps st, drip.contacts c, drip.mail_settings m
+    cross join lateral (values (drip.unsubscribe_link(m.unsubscribe_url, m.unsubscribe_key, c.id))) as u (link)
     where st.id = p_step_id and c.id = p_contact_id;
 end
 $$;

@@ -9,8 +9,14 @@ create table drip.sequence_steps (
     subject text not null,
     html_body text not null,
     active boolean not null default true,
+    -- an identity that survives reordering (`key` in a sequences file); see drip.save_steps
+    key text,
     -- how subject and body write their merge tags (see drip.merge_forms), kept for the dispatcher
     subject_merge text[] not null generated always as (drip.merge_forms(subject)) stored,
     body_merge text[] not null generated always as (drip.merge_forms(html_body)) stored,
+    -- the text part's template, derived from the HTML once per save (see drip.html_to_text)
+    text_body text not null generated always as (drip.html_to_text(html_body)) stored,
+    text_merge text[] not null generated always as (drip.merge_forms(drip.html_to_text(html_body))) stored,
     unique (sequence_id, step_order)
 );
+create unique index sequence_steps_key on drip.sequence_steps (sequence_id, key) where key is not null;

@@ -8,6 +8,10 @@ create table drip.outbox (
     to_address text not null,
     subject text not null,
     html_body text not null,
+    -- the text part, rendered beside the HTML (NULL only for rows queued before the second release)
+    text_body text,
+    -- the List-Unsubscribe header value, when the settings give one
+    list_unsubscribe text,
     status text not null default 'queued'
         constraint outbox_status_check check (status in ('queued', 'sending', 'sent', 'failed', 'cancelled')),
     attempts int not null default 0,

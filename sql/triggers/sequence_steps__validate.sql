@@ -1,5 +1,6 @@
 -- trigger drip.tg_sequence_steps__validate() on drip.sequence_steps, before insert or update, per row
--- Refuses a negative delay, an empty or multi-line subject, an empty body, an unknown merge tag.
+-- Refuses a negative delay, an empty or multi-line subject, an empty body, an unknown merge tag,
+-- a malformed key.
 create or replace function drip.tg_sequence_steps__validate() returns trigger
 language plpgsql
 set search_path = ''
@@ -29,6 +30,11 @@ begin
         raise exception 'html_body must be 1 to 1000000 characters'
             using errcode = '22023', column = 'html_body', detail = 'field: html_body',
                   hint = 'Give the step an HTML body.';
+    end if;
+    if new.key is not null and new.key !~ '^[[:alnum:]_.:-]{1,100}$' then
+        raise exception 'step key must be 1 to 100 letters, digits, _ . : or -, not %', quote_literal(left(new.key, 60))
+            using errcode = '22023', column = 'key', detail = 'field: key',
+                  hint = 'Give each step a short stable name, such as ''welcome'' or ''day-2''.';
     end if;
     perform drip.check_merge_tags(new.subject, 'subject');
     perform drip.check_merge_tags(new.html_body, 'html_body');

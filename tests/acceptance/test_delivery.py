@@ -132,9 +132,9 @@ def test_unsubscribed_contact_is_never_mailed_even_if_a_row_is_queued(dsn, db, s
     db.execute("call drip.dispatch_due()")
     # a queued row that escaped cancellation (written by hand, say): the claim still refuses it
     with db.transaction():
-        db.execute("alter table drip.contacts disable trigger contacts__unsubscribe")
+        db.execute("alter table drip.contacts disable trigger contacts__stop")
         db.execute("update drip.contacts set unsubscribed_at = now() where email = 'a@example.com'")
-        db.execute("alter table drip.contacts enable trigger contacts__unsubscribe")
+        db.execute("alter table drip.contacts enable trigger contacts__stop")
     assert pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home).returncode == 0
     assert [m["To"] for m in smtp.handler.messages] == ["b@example.com"]
     assert {o["to_address"]: o["status"] for o in outbox(db)} == {"a@example.com": "cancelled",

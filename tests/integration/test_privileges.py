@@ -65,7 +65,17 @@ def test_admin_manages_sequences(db):
         db.execute("select * from drip.sequence_overview").fetchall()
 
 
-def test_every_function_pins_search_path_except_committing_procedures(db):
+# docs/RELIABILITY.md quotes these two lists: change them together.
+# Committing procedures cannot carry SET; the pure SQL expression helpers must not, or the planner
+# would not inline them (10x slower dispatch). All of them qualify every name.
+UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html_escape", "merge_value", "month_day",
+            "outbox_max_attempts", "render_merge", "render_subject", "render_template", "steps_lock_key", "sweep_due",
+            "unsubscribe_link", "unsubscribe_token", "utc_date"]
+# Narrow entry points that act beyond the caller's own grants.
+SECURITY_DEFINER = ["enroll_events", "fire_trigger", "tg_contacts__forget", "tg_contacts__stop", "tg_sequences__protect"]
+
+
+def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_definer(db):
     rows = db.execute("""
         select p.proname, p.prokind, p.proconfig, p.prosecdef
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -73,10 +83,10 @@ def test_every_function_pins_search_path_except_committing_procedures(db):
     """).fetchall()
     unpinned = sorted(r["proname"] for r in rows
                       if not any(c.startswith("search_path=") for c in (r["proconfig"] or [])))
-    # dispatch_due commits, so it cannot carry SET; the pure SQL expression helpers must not, or
-    # the planner would not inline them (10x slower dispatch). All of them qualify every name.
-    assert unpinned == ["dispatch_due", "html_escape", "merge_value", "month_day", "render_merge",
-                        "render_subject", "render_template", "utc_date"]
+    assert unpinned == UNPINNED
+    assert sorted(r["proname"] for r in rows if r["prosecdef"]) == SECURITY_DEFINER
+    unpinned_procedures = sorted(r["proname"] for r in rows if r["prokind"] == "p" and r["proname"] in unpinned)
+    assert unpinned_procedures == ["dispatch_due", "sweep_due"]  # they commit
 
 
 def test_unpinned_helpers_are_bound_when_created(db):

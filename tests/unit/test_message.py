@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from pgdrip.errors import PgdripError
-from pgdrip.message import build_envelope, html_to_text, one_line
+from pgdrip.message import MessageError, build_envelope, mail_address, one_line
 from pgdrip.senders import make_sender_factory, parse_smtp_url
 from pgdrip.settings import RunSettings
 
 ROW = {"id": 1, "contact_id": 7, "to_address": "ada@example.com", "subject": "Hi Ada",
-       "html_body": "<p>Hello</p>", "message_id": "<abc@pgdrip>"}
+       "html_body": "<p>Hello</p>", "text_body": "Hello\n", "list_unsubscribe": None, "message_id": "<abc@pgdrip>"}
 
 
 def settings(**kw) -> RunSettings:
@@ -38,24 +38,52 @@ def test_message_id_is_the_rows_and_lines_end_in_crlf():
     assert b"\n" not in env.data.replace(b"\r\n", b"")
 
 
-def test_branding_wraps_the_body_and_unsubscribe_adds_rfc8058_headers():
-    s = settings(brand_header="<div>HEAD</div>", brand_footer="<div>FOOT</div>",
-                 unsubscribe_url="https://e.com/u/{contact_id}/{token}", unsubscribe_secret="x" * 20)
-    msg = message_from_bytes(build_envelope(ROW, s).data)
-    html = [p for p in msg.walk() if p.get_content_type() == "text/html"][0].get_payload(decode=True).decode()
-    assert html.index("HEAD") < html.index("Hello") < html.index("FOOT") < html.index("Unsubscribe")
-    assert "".join(msg["List-Unsubscribe"].split()).startswith("<https://e.com/u/7/")
+def test_the_rows_parts_and_list_unsubscribe_are_sent_as_rendered():
+    row = {**ROW, "html_body": "<p>Hello</p><p>FOOT</p>", "text_body": "Hello\n\nFOOT\n",
+           "list_unsubscribe": "<https://e.com/u/7/tok>"}
+    msg = message_from_bytes(build_envelope(row, settings()).data)
+    parts = {p.get_content_type(): p.get_payload(decode=True).decode().replace("\r\n", "\n")
+             for p in msg.walk() if not p.is_multipart()}
+    assert parts == {"text/plain": "Hello\n\nFOOT\n", "text/html": "<p>Hello</p><p>FOOT</p>"}
+    assert msg["List-Unsubscribe"] == "<https://e.com/u/7/tok>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_no_unsubscribe_headers_without_a_url():
     msg = message_from_bytes(build_envelope(ROW, settings()).data)
-    assert msg["List-Unsubscribe"] is None
+    assert msg["List-Unsubscribe"] is None and msg["List-Unsubscribe-Post"] is None
 
 
-def test_html_to_text():
-    text = html_to_text("<h1>Title</h1><p>Hi &amp; <a href='https://x.io'>go</a></p><style>p{}</style>")
-    assert text == "Title\n\nHi & go (https://x.io)\n"
+def test_a_row_queued_before_text_parts_existed_is_sent_as_html_only():
+    msg = message_from_bytes(build_envelope({**ROW, "text_body": None}, settings()).data)
+    assert msg.get_content_type() == "text/html" and msg.get_payload(decode=True) == b"<p>Hello</p>"
+
+
+@pytest.mark.parametrize("address,expected,utf8", [
+    ("ada@example.com", "ada@example.com", False),
+    ("jöhn@exämple.com", "jöhn@xn--exmple-cua.com", True),
+    ("john@bücher.de", "john@xn--bcher-kva.de", False),
+    ("JOHN@BÜCHER.DE", "JOHN@xn--bcher-kva.de", False),  # UTS 46 maps the domain's case
+])
+def test_addresses_travel_with_idna_domains(address, expected, utf8):
+    assert mail_address(address) == (expected, utf8)
+
+
+@pytest.mark.parametrize("address", ["no-at-sign", "a@", "@exämple.com", "a@ü-.com", "a@☃.com"])
+def test_addresses_no_mail_system_can_carry_are_refused(address):
+    with pytest.raises(MessageError):
+        mail_address(address)
+
+
+def test_a_non_ascii_local_part_needs_smtputf8_and_keeps_the_headers_utf8():
+    from email import policy
+    from email.parser import BytesParser
+
+    env = build_envelope({**ROW, "to_address": "jöhn@exämple.com"}, settings())
+    assert env.smtputf8 and env.recipient == "jöhn@xn--exmple-cua.com"
+    msg = BytesParser(policy=policy.SMTPUTF8).parsebytes(env.data)
+    assert msg["To"] == "jöhn@xn--exmple-cua.com"
+    assert not build_envelope({**ROW, "to_address": "john@exämple.com"}, settings()).smtputf8
 
 
 def test_one_line():
@@ -96,9 +124,8 @@ def test_settings_flags_over_env_over_defaults(monkeypatch):
 
 
 @pytest.mark.parametrize("env", [{"PGDRIP_WORKERS": "many"}, {"PGDRIP_WORKERS": "0"},
-                                 {"PGDRIP_UNSUBSCRIBE_URL": "https://e.com/{token}"},
-                                 {"PGDRIP_UNSUBSCRIBE_URL": "https://e.com/{contact_id}/{token}",
-                                  "PGDRIP_UNSUBSCRIBE_SECRET": "short"}])
+                                 {"PGDRIP_MAX_RATE": "fast"}, {"PGDRIP_MAX_RATE": "0"}, {"PGDRIP_MAX_RATE": "-5"},
+                                 {"PGDRIP_SWEEP_CATCHUP_DAYS": "-1"}, {"PGDRIP_SWEEP_CATCHUP_DAYS": "a week"}])
 def test_bad_settings(monkeypatch, env):
     for k in list(os.environ):
         if k.startswith("PGDRIP_"):
@@ -113,7 +140,7 @@ def test_non_ascii_subject_and_names_survive_the_trip():
     from email import policy
     from email.parser import BytesParser
 
-    row = {**ROW, "subject": "Grüße, Zoë 🎉", "html_body": "<p>Schön – ça va?</p>"}
+    row = {**ROW, "subject": "Grüße, Zoë 🎉", "html_body": "<p>Schön – ça va?</p>", "text_body": "Schön – ça va?\n"}
     env = build_envelope(row, settings(from_address="Équipe Drip <team@example.com>"))
     assert env.data.isascii()  # 7-bit clean: encoded words and quoted-printable
     msg = BytesParser(policy=policy.default).parsebytes(env.data)

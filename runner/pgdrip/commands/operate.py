@@ -6,7 +6,6 @@ import click
 
 from .. import queries
 from ..cli_common import dsn_option, emit, json_option, open_db, resolve_contact
-from ..errors import PgdripError
 
 
 @click.command()
@@ -38,7 +37,7 @@ def enrollments(dsn: str | None, as_json: bool, sequence_id: int | None, contact
 @click.argument("step_id", type=click.IntRange(min=1))
 @click.option("--contact", required=True, metavar="ID|EMAIL", help="Render for this contact.")
 def preview(dsn: str | None, as_json: bool, step_id: int, contact: str) -> None:
-    """Show a step's subject and body exactly as they would be sent to a contact.
+    """Show a step's subject, HTML and text parts exactly as the database renders them for a contact.
 
     \b
     Example:
@@ -49,14 +48,17 @@ def preview(dsn: str | None, as_json: bool, step_id: int, contact: str) -> None:
     if as_json:
         click.echo(json.dumps(row, indent=2))
         return
-    click.echo(f"To: {row['to_address']}\nSubject: {row['subject']}\n\n{row['html_body']}")
+    head = f"To: {row['to_address']}\nSubject: {row['subject']}"
+    if row["list_unsubscribe"]:
+        head += f"\nList-Unsubscribe: {row['list_unsubscribe']}"
+    click.echo(f"{head}\n\n{row['html_body']}\n\n--- text part ---\n{row['text_body']}", nl=False)
 
 
 @click.command()
 @dsn_option
 @json_option
 def status(dsn: str | None, as_json: bool) -> None:
-    """Health at a glance: due now, queued, failed, oldest queued age, last sweep, runners.
+    """Health at a glance: due now, queued, failed, bounced, oldest queued age, last sweep, runners.
 
     \b
     Example:
@@ -71,6 +73,7 @@ def status(dsn: str | None, as_json: bool) -> None:
     click.echo(f"due now:       {row['due_now']}")
     click.echo(f"queued:        {row['queued']}")
     click.echo(f"failed:        {row['failed']}")
+    click.echo(f"bounced:       {row['bounced']} contact(s)")
     click.echo(f"oldest queued: {int(age.total_seconds())}s ago" if age is not None else "oldest queued: -")
     click.echo(f"last sweep:    {row['last_sweep'] or 'never'}")
     click.echo(f"runners:       {row['runners_recent']} seen in the last 5 minutes")
@@ -118,13 +121,11 @@ def outbox_retry(dsn: str | None, ids: tuple[int, ...], all_failed: bool) -> Non
     """
     if bool(ids) == all_failed:
         raise click.UsageError("give outbox ids or --all-failed (not both)")
-    with open_db(dsn) as conn, conn.transaction():
-        if ids:
-            missing = conn.execute(queries.FAILED_IDS_MISSING, {"ids": list(ids)}).fetchone()["missing"]
-            if missing:
-                raise PgdripError(f"not failed outbox rows: {', '.join(map(str, missing))}")
+    with open_db(dsn) as conn:
         n = conn.execute(queries.RETRY, {"ids": list(ids) if ids else None}).fetchone()["n"]
-    click.echo(f"queued {n} message(s) again")
+    skipped = len(set(ids)) - n if ids else 0  # drip.retry_outbox refused any id that was not a failed row
+    click.echo(f"queued {n} message(s) again"
+               + (f"; {skipped} left failed: the contact unsubscribed or bounced" if skipped else ""))
 
 
 def register(main: click.Group) -> None:

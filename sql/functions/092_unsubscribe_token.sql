@@ -1,0 +1,15 @@
+-- drip.unsubscribe_token(p_key bytea[], p_contact_id bigint) returns text
+-- The per-contact token of a user-served PGDRIP_UNSUBSCRIBE_URL: the first 32 hex digits of
+-- HMAC-SHA256(PGDRIP_UNSUBSCRIBE_SECRET, 'unsubscribe:<contact_id>'), the same value as
+-- pgdrip.settings.unsubscribe_token in Python. Inlinable.
+create or replace function drip.unsubscribe_token(p_key bytea[], p_contact_id bigint) returns text
+language sql immutable parallel safe
+return pg_catalog.left(pg_catalog.encode(drip.hmac_sha256(p_key,
+           pg_catalog.convert_to('unsubscribe:' OPERATOR(pg_catalog.||) p_contact_id::text, 'UTF8')), 'hex'), 32);
+
+-- drip.unsubscribe_link(p_template text, p_key bytea[], p_contact_id bigint) returns text
+-- PGDRIP_UNSUBSCRIBE_URL for one contact ({contact_id} and {token} filled in); NULL without one.
+create or replace function drip.unsubscribe_link(p_template text, p_key bytea[], p_contact_id bigint) returns text
+language sql immutable parallel safe
+return pg_catalog.replace(pg_catalog.replace(p_template, '{contact_id}', p_contact_id::text),
+                          '{token}', drip.unsubscribe_token(p_key, p_contact_id));

@@ -1,0 +1,62 @@
+-- drip.publish_mail_settings(p_settings jsonb, p_published_by text default null) returns void
+-- Stores what the dispatcher renders around every body (see drip.mail_settings). A runner calls
+-- it when it starts, with its PGDRIP_* settings, so a bad setting is refused at start (SQLSTATE
+-- 22023, COLUMN naming the setting), never message by message. Keys: brand_header,
+-- brand_footer, unsubscribe_url, unsubscribe_secret; a missing key clears that setting.
+create or replace function drip.publish_mail_settings(p_settings jsonb, p_published_by text default null)
+returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+    v_unknown text;
+    v_url text := nullif(btrim(p_settings ->> 'unsubscribe_url'), '');
+    v_secret text := nullif(p_settings ->> 'unsubscribe_secret', '');
+    v_header text := coalesce(p_settings ->> 'brand_header', '');
+    v_footer text := coalesce(p_settings ->> 'brand_footer', '');
+begin
+    if p_settings is null or jsonb_typeof(p_settings) <> 'object' then
+        raise exception 'mail settings must be a JSON object'
+            using errcode = '22023', column = 'p_settings', detail = 'field: p_settings',
+                  hint = 'Pass {"brand_header": ..., "unsubscribe_url": ...}.';
+    end if;
+    select string_agg(k, ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_settings) k
+    where k not in ('brand_header', 'brand_footer', 'unsubscribe_url', 'unsubscribe_secret');
+    if v_unknown is not null then
+        raise exception 'unknown mail setting(s): %', v_unknown
+            using errcode = '22023', column = 'p_settings', detail = 'field: p_settings',
+                  hint = 'Use brand_header, brand_footer, unsubscribe_url and unsubscribe_secret.';
+    end if;
+    if length(v_header) > 100000 or length(v_footer) > 100000 then
+        raise exception 'branding must be at most 100000 characters'
+            using errcode = '22023', column = case when length(v_header) > 100000 then 'brand_header' else 'brand_footer' end,
+                  detail = 'field: brand_header / brand_footer',
+                  hint = 'PGDRIP_BRAND_HEADER and PGDRIP_BRAND_FOOTER name small HTML files.';
+    end if;
+    if v_url is not null then
+        if v_url !~* '^https?://[^[:space:]]+$' or position('{contact_id}' in v_url) = 0
+           or position('{token}' in v_url) = 0
+           or regexp_replace(v_url, '\{(contact_id|token)\}', '', 'g') ~ '[{}]' then
+            raise exception 'malformed unsubscribe URL template: %', quote_literal(left(v_url, 200))
+                using errcode = '22023', column = 'unsubscribe_url', detail = 'field: unsubscribe_url',
+                      hint = 'PGDRIP_UNSUBSCRIBE_URL is an http(s) URL with {contact_id} and {token} and no other '
+                             'braces, e.g. https://example.com/unsubscribe?c={contact_id}&t={token}';
+        end if;
+        if v_secret is null or length(v_secret) < 16 then
+            raise exception 'an unsubscribe URL needs a secret of 16 characters or more'
+                using errcode = '22023', column = 'unsubscribe_secret', detail = 'field: unsubscribe_secret',
+                      hint = 'Set PGDRIP_UNSUBSCRIBE_SECRET with PGDRIP_UNSUBSCRIBE_URL.';
+        end if;
+    end if;
+    update drip.mail_settings
+    set brand_header = v_header,
+        brand_footer = v_footer,
+        unsubscribe_url = v_url,
+        unsubscribe_key = case when v_url is not null then drip.hmac_pads(convert_to(v_secret, 'UTF8')) end,
+        published_at = now(),
+        published_by = p_published_by;
+end
+$$;
+comment on function drip.publish_mail_settings(jsonb, text) is
+    'Stores the branding and unsubscribe settings every later message is rendered with.';

@@ -1,0 +1,17 @@
+-- table drip.mail_settings
+-- What the dispatcher renders around every message body: branding and the unsubscribe link.
+-- One row, written by drip.publish_mail_settings when a runner starts (from its PGDRIP_*
+-- settings), read by the dispatcher and by drip.preview_step, so that a preview and the sent
+-- message are rendered in one place. Holds HMAC keys: no role but the runner's may read it.
+create table drip.mail_settings (
+    singleton boolean primary key default true constraint mail_settings_singleton check (singleton),
+    brand_header text not null default '',
+    brand_footer text not null default '',
+    -- a URL template with {contact_id} and {token}, served by the user (PGDRIP_UNSUBSCRIBE_URL)
+    unsubscribe_url text,
+    -- drip.hmac_pads of PGDRIP_UNSUBSCRIBE_SECRET
+    unsubscribe_key bytea[],
+    published_at timestamptz not null default now(),
+    published_by text
+);
+insert into drip.mail_settings default values;
