@@ -1,5 +1,6 @@
 """Small builders the tests share: contacts, sequences, tags, dispatch."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -82,3 +83,17 @@ def trigger_disabled(db: psycopg.Connection, table: str, trigger: str) -> Iterat
         yield
     finally:
         db.execute(f"alter table drip.{table} enable trigger {trigger}")
+
+
+def wait_until_blocked(db: psycopg.Connection, statement: str, timeout: float = 10.0) -> None:
+    """Waits until another backend of this database, running a statement that contains
+    `statement`, is waiting for a lock: a race test asserts only once the race is really on."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        n = db.execute("select count(*) as n from pg_stat_activity where datname = current_database() "
+                       "and pid <> pg_backend_pid() and position(%s in query) > 0 "
+                       "and cardinality(pg_blocking_pids(pid)) > 0", (statement,)).fetchone()
+        if (n["n"] if isinstance(n, dict) else n[0]) > 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no backend running {statement!r} started waiting for a lock within {timeout}s")

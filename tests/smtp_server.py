@@ -1,12 +1,15 @@
 """A real SMTP server for tests (aiosmtpd) that records what it accepts and fails on request.
 
-The recipient's local part chooses a fault: reject* → 550, tempfail* → 451, busy* → 421,
-stall* → no answer to DATA for `stall_seconds`, drop* → the connection dies mid-DATA."""
+The recipient's local part chooses a fault: reject* → 550 5.1.1 (no such mailbox), unknown* →
+550 "User unknown" (no enhanced status), policy* → 550 5.7.1 (refused as spam), tempfail* → 451,
+busy* → 421, stall* → no answer to DATA for `stall_seconds`, drop* → the connection dies
+mid-DATA. `on_data`, if set, is called with each accepted envelope before the 250 reply."""
 
 import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
 from email import message_from_bytes
 from email.message import Message
 
@@ -30,12 +33,14 @@ class RecordingHandler:
         self.accept_times: list[float] = []
         self.keep = True  # False for benchmarks: count, but do not hold every message in memory
         self.accepted = 0
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs) of each accepted message
+        self.on_data: Callable[[Envelope], None] | None = None
 
     def _fault(self, rcpt: str) -> str | None:
         if not self.faults:
             return None
         local = rcpt.split("@", 1)[0].lower()
-        for prefix in ("reject", "tempfail", "busy", "stall", "drop"):
+        for prefix in ("reject", "unknown", "policy", "tempfail", "busy", "stall", "drop"):
             if local.startswith(prefix):
                 return prefix
         return None
@@ -45,6 +50,8 @@ class RecordingHandler:
         fault = self._fault(address)
         if fault == "reject":
             return "550 5.1.1 mailbox unavailable"
+        if fault == "unknown":
+            return "550 User unknown"
         if fault == "tempfail":
             return "451 4.3.0 try again later"
         if fault == "busy":
@@ -59,10 +66,15 @@ class RecordingHandler:
         if fault == "drop":
             server.transport.close()
             return "451 dropped"
+        if fault == "policy":
+            return "550 5.7.1 message refused as spam"
+        if self.on_data is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.on_data, envelope)
         data = envelope.original_content or envelope.content
         with self.lock:
             self.accepted += 1
             if self.keep:
+                self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                 self.raw.append(data)
                 self.messages.append(message_from_bytes(data))
                 self.accept_times.append(time.monotonic())
@@ -79,7 +91,9 @@ class SmtpServer:
     def __init__(self, port: int | None = None, **controller_kwargs: object) -> None:
         self.port = port or free_port()
         self.handler = RecordingHandler()
-        self.kwargs = controller_kwargs  # e.g. ssl_context= (implicit TLS), server_kwargs={"tls_context": ...}
+        # e.g. ssl_context= (implicit TLS), server_kwargs={"tls_context": ...}; aiosmtpd's Controller
+        # offers SMTPUTF8 unless told not to, and many relays do not: off unless a test asks
+        self.kwargs = {"enable_SMTPUTF8": False, **controller_kwargs}
         self.controller: Controller | None = None
 
     @property

@@ -79,6 +79,13 @@ begin
         end if;
         nw_key := nw_key || nullif(v_el ->> 'key', '');
         nw_match := nw_match || null::integer;
+        if nw_key[i] = any (nw_key[1:i - 1]) or nw_id[i] = any (nw_id[1:i - 1]) then
+            raise exception 'step % appears twice in the list', coalesce(nw_key[i], nw_id[i]::text)
+                using errcode = '22023', column = case when nw_key[i] = any (nw_key[1:i - 1]) then 'key' else 'id' end,
+                      detail = format('field: %s; step: %s',
+                                      case when nw_key[i] = any (nw_key[1:i - 1]) then 'key' else 'id' end, i),
+                      hint = 'Each step appears once, and each key names one step.';
+        end if;
     end loop;
 
     -- Exclusive against dispatch batches (they take it shared): no batch reads these steps or

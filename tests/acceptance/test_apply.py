@@ -85,3 +85,70 @@ def test_invalid_files_name_the_line_and_field_and_write_nothing(dsn, db, tmp_pa
     assert db.execute("select count(*) n from drip.sequences").fetchone()["n"] == 0
     missing = pgdrip("apply", str(tmp_path / "missing.toml"), dsn=dsn)
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+KEYED = textwrap.dedent('''\
+    [[sequence]]
+    name = "Onboarding"
+    trigger_type = "tag_added"
+    trigger_value = "new"
+
+    [[sequence.step]]
+    key = "hello"
+    delay_hours = 0
+    subject = "Hello"
+    html_body = "<p>Hello</p>"
+
+    [[sequence.step]]
+    key = "tips"
+    delay_hours = 24
+    subject = "Tips"
+    html_body = "<p>Tips</p>"
+
+    [[sequence.step]]
+    key = "offer"
+    delay_hours = 24
+    subject = "Offer"
+    html_body = "<p>Offer</p>"
+''')
+
+INSERTED = KEYED.replace('[[sequence.step]]\nkey = "tips"', '''[[sequence.step]]
+key = "video"
+delay_hours = 24
+subject = "Watch this"
+html_body = "<p>Video</p>"
+
+[[sequence.step]]
+key = "tips"''')
+assert INSERTED != KEYED
+
+
+def test_a_step_inserted_in_the_middle_is_never_sent_twice_and_dry_run_says_who_it_affects(dsn, db, tmp_path):
+    assert pgdrip("apply", str(write(tmp_path, KEYED)), dsn=dsn).returncode == 0
+    t = db.execute("insert into drip.tags (name) values ('new') returning id").fetchone()["id"]
+    for i in range(3):
+        c = db.execute("insert into drip.contacts (email) values (%s) returning id", (f"u{i}@example.com",)
+                       ).fetchone()["id"]
+        db.execute("insert into drip.contact_tags values (%s, %s)", (c, t))
+    db.execute("call drip.dispatch_due('2030-01-01')")            # all three received Hello
+    db.execute("update drip.enrollments set next_step_due_at = '2100-01-01' where contact_id = "
+               "(select id from drip.contacts where email = 'u0@example.com')")
+    db.execute("call drip.dispatch_due('2030-01-02 01:00')")      # two received Tips too
+    dry = pgdrip("apply", str(write(tmp_path, INSERTED)), "--dry-run", dsn=dsn)
+    assert dry.returncode == 0, dry.stderr
+    assert ("+ sequence 'Onboarding' step 2 (1 in-flight enrollment(s) will receive it, "
+            "2 in-flight enrollment(s) are past it and skip it)") in dry.stdout.splitlines()
+    assert ("~ sequence 'Onboarding' step 3: moved from step 2 (1 in-flight enrollment(s) will receive it)"
+            in dry.stdout.splitlines())
+    assert db.execute("select count(*) n from drip.sequence_steps").fetchone()["n"] == 3  # nothing applied
+    assert pgdrip("apply", str(write(tmp_path, INSERTED)), dsn=dsn).returncode == 0
+    db.execute("update drip.enrollments set next_step_due_at = '2030-01-01' where status = 'active'")
+    for n in range(6):
+        db.execute("call drip.dispatch_due(%s::timestamptz + %s * interval '100 hours')", ("2030-02-01", n))
+    sent: dict[str, list[str]] = {}
+    for r in db.execute("select to_address, subject from drip.outbox order by id"):
+        sent.setdefault(r["to_address"], []).append(r["subject"])
+    assert sent == {"u0@example.com": ["Hello", "Watch this", "Tips", "Offer"],
+                    "u1@example.com": ["Hello", "Tips", "Offer"],
+                    "u2@example.com": ["Hello", "Tips", "Offer"]}
+    assert pgdrip("apply", str(write(tmp_path, INSERTED)), dsn=dsn).stdout.strip() == "no changes"

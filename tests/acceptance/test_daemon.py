@@ -25,14 +25,27 @@ def test_zero_hour_step_is_delivered_within_seconds_with_the_poll_set_to_an_hour
     print(f"latency median {statistics.median(latencies):.3f}s max {max(latencies):.3f}s")
 
 
-def test_sigterm_exits_zero_promptly_and_hands_back_nothing_unsent(dsn, db, smtp, tmp_home):
-    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url)
+def test_sigterm_finishes_the_message_in_flight_and_hands_back_the_rest(dsn, db, smtp, tmp_home):
+    """SIGTERM while a batch of 20 is leased and its first message is on the wire: that message
+    is finished, the other 19 are handed back at once (not left to their lease), exit 0."""
+    smtp.handler.stall_seconds = 2  # the server takes 2 s to answer each DATA
+    add_sequence(db, "tag_added", None)
+    add_contacts(db, 20, prefix="stall")
+    tag_everyone(db, add_tag(db, "x"))
+    db.execute("call drip.dispatch_due()")
+    runner = RunnerProcess(dsn, tmp_home, "--smtp", smtp.url, "--workers", "1", "--batch-size", "20")
     assert runner.wait_for_log("runner ", 20), runner.log
+    deadline = time.monotonic() + 10
+    while db.execute("select count(*) n from drip.outbox where status = 'sending'").fetchone()["n"] < 20:
+        assert time.monotonic() < deadline, runner.log
+        time.sleep(0.05)
     started = time.monotonic()
     assert runner.terminate() == 0, runner.log
     assert time.monotonic() - started < 10
     assert "runner stopped" in runner.log
-    assert db.execute("select count(*) n from drip.outbox where status = 'sending'").fetchone()["n"] == 0
+    rows = db.execute("select status, attempts from drip.outbox").fetchall()
+    assert sorted((r["status"], r["attempts"]) for r in rows) == [("queued", 0)] * 19 + [("sent", 1)]
+    assert len(smtp.handler.messages) == 1
 
 
 def test_recovers_when_its_connections_are_killed(dsn, db, smtp, tmp_home):
@@ -101,3 +114,21 @@ def test_run_once_sweeps_today_once_and_a_failed_sweep_keeps_the_day_open(dsn, d
     assert db.execute("select count(*) n from drip.sweeps where sweep_date = %s", (today,)).fetchone()["n"] == 1
     assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == 1
     assert db.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"] == 1
+
+
+def test_run_once_catches_up_the_days_it_missed(dsn, db, tmp_home):
+    import datetime as dt
+
+    from tests.acceptance.cli import pgdrip
+
+    add_sequence(db, "anniversary", "birthday")
+    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
+    for n in range(0, 6):
+        add_contact(db, f"d{n}@example.com", birthday=(today - dt.timedelta(days=n)).replace(year=1992))
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=5),))
+    r = pgdrip("run", "--once", dsn=dsn, home=tmp_home, env={"PGDRIP_SWEEP_CATCHUP_DAYS": "2"})
+    assert r.returncode == 0, r.stderr
+    swept = [row["d"] for row in db.execute("select sweep_date d from drip.sweeps order by 1")]
+    assert swept == [today - dt.timedelta(days=n) for n in (5, 2, 1, 0)]  # 2 days back, and today
+    sent = sorted(row["to_address"] for row in db.execute("select to_address from drip.outbox where status = 'sent'"))
+    assert sent == ["d0@example.com", "d1@example.com", "d2@example.com"]

@@ -1,5 +1,6 @@
 """`pgdrip run --once` against a real SMTP server: delivery, Message-IDs, failures, retries."""
 
+import json
 from email.message import Message
 
 from tests.acceptance.cli import pgdrip
@@ -167,3 +168,28 @@ def test_drain_only_sends_what_is_queued_and_leaves_dispatch_to_pg_cron(dsn, db,
     r = pgdrip("run", "--once", "--drain-only", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
     assert r.returncode == 0 and "sent 1" in r.stdout, r.stderr
     assert smtp.handler.message_ids() == [outbox(db)[0]["message_id"]]
+
+
+def test_preview_shows_exactly_the_parts_that_are_sent(dsn, db, smtp, tmp_home, tmp_path):
+    """Branding, the unsubscribe link and the text part are rendered by the database, in one
+    place, for the dispatcher and for `pgdrip preview` alike."""
+    (tmp_path / "head.html").write_text("<div style='color:#333'>ACME <b>News</b></div>")
+    (tmp_path / "foot.html").write_text("<p>ACME Ltd, 1 Road &amp; Street</p>")
+    env = {**UNSUB, "PGDRIP_BRAND_HEADER": str(tmp_path / "head.html"),
+           "PGDRIP_BRAND_FOOTER": str(tmp_path / "foot.html")}
+    tag_all(db, ["a@example.com"], steps=[(0, "Hi {{FirstName}}", "<p>Hello <b>{{FirstName}}</b> "
+                                          "<a href='https://example.com/x?a=1&amp;b=2'>link</a></p>")])
+    assert pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home, env=env).returncode == 0
+    [msg] = smtp.handler.messages
+    step = db.execute("select id from drip.sequence_steps").fetchone()["id"]
+    r = pgdrip("preview", str(step), "--contact", "a@example.com", "--json", dsn=dsn)
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)
+    assert shown["subject"] == msg["Subject"] == "Hi Ada"
+    assert shown["html_body"] == part(msg, "html").replace("\r\n", "\n")
+    assert shown["text_body"] == part(msg, "plain").replace("\r\n", "\n")
+    assert "".join(msg["List-Unsubscribe"].split()) == shown["list_unsubscribe"]
+    assert shown["text_body"].startswith("ACME News\n\nHello Ada link (https://example.com/x?a=1&b=2)\n")
+    assert "Unsubscribe: https://example.com/u?c=" in shown["text_body"]
+    html = shown["html_body"]
+    assert html.index("ACME") < html.index("Hello") < html.index("Road &amp; Street") < html.index("Unsubscribe")

@@ -1,5 +1,8 @@
 """Behaviour 2 and 7: anniversaries once per (sequence, contact, day); 29 February; created."""
 
+import datetime as dt
+
+import psycopg
 import pytest
 
 from tests.helpers import add_contact, add_sequence, enrollments
@@ -79,3 +82,42 @@ def test_sweep_uses_the_month_day_index(db):
         "and c.birthday is not null and c.unsubscribed_at is null"
     ).fetchall()
     assert "contacts_birthday_md" in "\n".join(r["QUERY PLAN"] for r in plan)
+
+
+def owed(db, catchup: int = 7) -> list[str]:
+    return [str(r["d"]) for r in db.execute("select d from drip.sweep_dates(%s) d", (catchup,))]
+
+
+def test_a_fresh_install_owes_only_today(db):
+    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
+    assert owed(db) == [str(today)]
+
+
+def test_missed_days_are_owed_back_to_the_catch_up_limit(db):
+    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
+    days = [str(today - dt.timedelta(days=n)) for n in range(10, -1, -1)]
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=3),))
+    assert owed(db) == days[-3:]
+    db.execute("delete from drip.sweeps")
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=30),))
+    assert owed(db) == days[-8:]  # 7 days back, and today
+    assert owed(db, 0) == days[-1:]
+    # a date swept by hand in the future is not the last swept day
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today + dt.timedelta(days=5),))
+    assert owed(db, 2) == days[-3:]
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=1),))
+    assert owed(db, 2) == days[-1:]
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        owed(db, -1)
+
+
+def test_sweep_due_sweeps_each_missed_day_once(db):
+    add_sequence(db, "anniversary", "birthday")
+    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
+    ids = {n: add_contact(db, f"d{n}@example.com", birthday=(today - dt.timedelta(days=n)).replace(year=1992))
+           for n in range(0, 5)}
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=3),))
+    db.execute("call drip.sweep_due()")
+    db.execute("call drip.sweep_due()")  # nothing left owed
+    got = {(e["contact_id"], e["occurrence"]) for e in enrollments(db)}
+    assert got == {(ids[n], today - dt.timedelta(days=n)) for n in (0, 1, 2)}

@@ -1,6 +1,7 @@
 """Behaviour 9 in SQL: leases, SKIP LOCKED claims, results, and the lease running out."""
 
 import psycopg
+import pytest
 
 from tests.helpers import add_contacts, add_sequence, add_tag, outbox, tag_everyone
 
@@ -66,3 +67,85 @@ def test_a_heartbeat_shows_in_status(db):
     db.execute("select drip.runner_heartbeat('host:1', 'host', 1)")
     db.execute("select drip.runner_heartbeat('host:1', 'host', 1)")
     assert db.execute("select runners_recent from drip.status").fetchone()["runners_recent"] == 1
+
+
+def test_a_lease_that_keeps_running_out_ends_failed_instead_of_being_tried_forever(db):
+    """Each expiry means the runner holding the row died or hung while sending it."""
+    queued(db, 1)
+    for attempt in range(1, 9):
+        [row] = claim(db, f"r{attempt}")
+        assert row["attempts"] == attempt
+        db.execute("update drip.outbox set next_attempt_at = now() - interval '1 second'")  # the runner died
+    assert claim(db, "r9") == []
+    [row] = outbox(db)
+    assert row["status"] == "failed" and row["locked_by"] is None
+    assert row["last_error"].startswith("no result after 8 attempts")
+
+
+def test_a_row_of_a_stopped_contact_is_closed_without_starving_the_claim(db):
+    """The claim judges the rows it picks; a run of rows it must not send is closed and it picks
+    again, so the queue behind them does not look empty."""
+    queued(db, 30)
+    with db.transaction():  # rows that slipped past the unsubscribe trigger
+        db.execute("alter table drip.contacts disable trigger contacts__stop")
+        db.execute("update drip.contacts set unsubscribed_at = now() where email ~ '^u([1-9]|1[0-9]|20)@'")
+        db.execute("alter table drip.contacts enable trigger contacts__stop")
+    got = claim(db, "r1", limit=10)
+    assert len(got) == 10 and {r["to_address"] for r in got} == {f"u{i}@example.com" for i in range(21, 31)}
+    assert db.execute("select count(*) n from drip.outbox where status = 'cancelled' "
+                      "and last_error = 'contact unsubscribed'").fetchone()["n"] == 20
+
+
+def test_a_row_cancelled_in_flight_is_recorded_sent_once_handed_over(db):
+    queued(db, 2)
+    rows = claim(db, "r1")
+    db.execute("update drip.contacts set unsubscribed_at = now()")  # while the runner holds the rows
+    assert {o["status"] for o in outbox(db)} == {"cancelled"}
+    assert sorted(r["id"] for r in db.execute("select id from drip.unsendable('r1', %s) id",
+                                              ([r["id"] for r in rows],))) == sorted(r["id"] for r in rows)
+    # one of them had already gone to the mail server: the outbox must say so
+    assert db.execute("select drip.finish_outbox('r1', %s, 'sent') n", ([rows[0]["id"]],)).fetchone()["n"] == 1
+    assert db.execute("select drip.finish_outbox('r1', %s, 'retry', %s) n",
+                      ([rows[1]["id"]], ["451 later"])).fetchone()["n"] == 0
+    got = {o["id"]: o["status"] for o in outbox(db)}
+    assert got == {rows[0]["id"]: "sent", rows[1]["id"]: "cancelled"}
+
+
+@pytest.mark.parametrize("reply,gone", [
+    ("550 5.1.1 <a@example.com>: Recipient address rejected: User unknown", True),
+    ("550-5.1.1 The email account that you tried to reach does not exist.", True),
+    ("553 5.1.3 bad destination mailbox address syntax", True),
+    ("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", True),
+    ("550 5.2.1 The email account that you tried to reach is disabled.", True),
+    ("550 User unknown", True),
+    ("550 Requested action not taken: mailbox unavailable", True),
+    ("551 no such user here", True),
+    ("550 5.7.1 Message rejected as spam", False),
+    ("554 5.7.1 Service unavailable; Client host blocked", False),
+    ("550 5.1.8 sender address rejected: domain not found", False),
+    ("552 5.2.2 mailbox full", False),
+    ("554 transaction failed", False),
+    ("451 4.1.1 user unknown, try later", False),
+    ("cannot build the message: IDNAError", False),
+    (None, False),
+])
+def test_which_permanent_replies_mean_the_mailbox_is_gone(db, reply, gone):
+    assert db.execute("select drip.is_mailbox_gone(%s) g", (reply,)).fetchone()["g"] is gone
+
+
+def test_retry_outbox_is_the_one_judge_of_what_can_be_retried(db):
+    queued(db, 3)
+    rows = claim(db, "r1")
+    ids = [r["id"] for r in rows]
+    db.execute("select drip.finish_outbox('r1', %s, 'failed', %s)", (ids, ["554 no"] * 3))
+    db.execute("update drip.contacts set unsubscribed_at = now() where email = 'u1@example.com'")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"not failed outbox rows: 999") as err:
+        db.execute("select drip.retry_outbox(%s)", ([ids[1], 999],))
+    assert err.value.diag.column_name == "p_ids"
+    assert {o["status"] for o in outbox(db)} == {"failed"}  # refused as a whole
+    by_email = {o["to_address"]: o["id"] for o in outbox(db)}
+    n = db.execute("select drip.retry_outbox(%s) n", ([by_email["u1@example.com"], by_email["u2@example.com"]],)
+                   ).fetchone()["n"]
+    assert n == 1  # u1 unsubscribed: it stays failed
+    assert {o["to_address"]: o["status"] for o in outbox(db)} == {
+        "u1@example.com": "failed", "u2@example.com": "queued", "u3@example.com": "failed"}

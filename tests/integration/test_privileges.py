@@ -72,7 +72,8 @@ UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html
             "outbox_max_attempts", "render_merge", "render_subject", "render_template", "steps_lock_key", "sweep_due",
             "unsubscribe_link", "unsubscribe_token", "utc_date"]
 # Narrow entry points that act beyond the caller's own grants.
-SECURITY_DEFINER = ["enroll_events", "fire_trigger", "tg_contacts__forget", "tg_contacts__stop", "tg_sequences__protect"]
+SECURITY_DEFINER = ["enroll_events", "fire_trigger", "tg_contacts__forget", "tg_contacts__stop",
+                    "tg_sequences__protect"]
 
 
 def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_definer(db):

@@ -2,12 +2,11 @@
 and cascaded on delete."""
 
 import threading
-import time
 
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, enrollments
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, enrollments, wait_until_blocked
 
 
 def counts(db) -> dict:
@@ -56,8 +55,8 @@ def test_tagging_waits_for_a_concurrent_contact_delete_then_fails(dsn, db):
 
         th = threading.Thread(target=tag)
         th.start()
-        time.sleep(0.4)
-        assert result == {}  # waiting on the deleter's row lock
+        wait_until_blocked(db, "insert into drip.contact_tags")  # on the deleter's row lock
+        assert result == {}
         deleter.commit()
         th.join(10)
     assert isinstance(result.get("error"), psycopg.errors.ForeignKeyViolation)
@@ -78,7 +77,9 @@ def _delete_waits_for(dsn: str, contact: int, write_sql: str, args: tuple) -> No
 
         th = threading.Thread(target=delete)
         th.start()
-        assert not done.wait(0.4)  # the delete waits for the writing transaction
+        with psycopg.connect(dsn, autocommit=True) as watcher:
+            wait_until_blocked(watcher, "delete from drip.contacts")  # on the writer's FOR KEY SHARE lock
+        assert not done.is_set()
         writer.commit()
         th.join(10)
     assert done.is_set()

@@ -1,11 +1,20 @@
 """Behaviour 6: unsubscribing cancels enrollments and queued mail in the same transaction."""
 
 import threading
-import time
 
 import psycopg
 
-from tests.helpers import add_contact, add_sequence, add_tag, dispatch, enrollments, outbox, tag, tag_everyone
+from tests.helpers import (
+    add_contact,
+    add_sequence,
+    add_tag,
+    dispatch,
+    enrollments,
+    outbox,
+    tag,
+    tag_everyone,
+    wait_until_blocked,
+)
 
 
 def test_unsubscribe_cancels_enrollments_and_queued_mail_atomically(db):
@@ -54,8 +63,8 @@ def test_unsubscribe_racing_a_dispatcher_leaves_nothing_queued(dsn, db):
 
         th = threading.Thread(target=unsubscribe)
         th.start()
-        time.sleep(0.3)
-        assert not done.is_set()  # waits for the dispatcher's row locks
+        wait_until_blocked(db, "set unsubscribed_at = now()")  # on the dispatcher's row locks
+        assert not done.is_set()
         holder.commit()
         th.join(10)
     queued = db.execute(
