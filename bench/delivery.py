@@ -1,6 +1,9 @@
-"""Runner-side figures: drain throughput, event-to-SMTP latency, runner memory."""
+"""Runner-side figures: drain throughput (against a bare smtplib loop, and against the physical
+limit of this machine: Postfix's smtp-source into smtp-sink), the drain with a large backlog,
+event-to-SMTP latency, runner memory."""
 
 import os
+import shutil
 import smtplib
 import subprocess
 import sys
@@ -8,9 +11,19 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from common import ROOT, Figure, connect, drop_db, fresh_db, median, timed
+from common import ROOT, Figure, connect, drop_db, fresh_db, median, paired, timed
 
+from pgdrip.message import build_envelope
+from pgdrip.settings import RunSettings
 from tests.smtp_server import SmtpServer, free_port
+
+SMTP_SINK, SMTP_SOURCE = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink", \
+    shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+
+
+def postfix_tools() -> bool:
+    """smtp-sink and smtp-source come with Debian's postfix package (apt-get install postfix)."""
+    return os.access(SMTP_SINK, os.X_OK) and os.access(SMTP_SOURCE, os.X_OK)
 
 
 class SinkProcess:
@@ -31,15 +44,45 @@ class SinkProcess:
         self.proc.wait(10)
 
 
-def _queue(conn, n: int) -> None:
+class PostfixSink:
+    """Postfix's smtp-sink: a C SMTP server that takes 2,500+ messages a second here and answers
+    PIPELINING, so the sink is never what a drain figure measures."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        user = ["-u", "postfix"] if os.geteuid() == 0 else []
+        self.proc = subprocess.Popen([SMTP_SINK, *user, f"127.0.0.1:{self.port}", "1000"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                smtplib.SMTP("127.0.0.1", self.port, timeout=2).quit()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def _queue(conn, n: int, contacts: int | None = None) -> None:
+    """n queued messages, one each to every (contacts // n)-th of `contacts` contacts (default n)."""
+    contacts = contacts or n
     conn.execute("insert into drip.contacts (email, first_name) select 'u' || g || '@example.com', 'Name' || g "
-                 "from generate_series(1, %(n)s) g", {"n": n})
+                 "from generate_series(1, %(n)s) g", {"n": contacts})
     sid = conn.execute("insert into drip.sequences (name, trigger_type) values ('drain', 'after_purchase') "
                        "returning id").fetchone()["id"]
     conn.execute("insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) values "
-                  "(%s, 1, 'Hello {{FirstName}}', %s)", (sid, "<p>Hello {{FirstName}},</p>" + "<p>news</p>" * 20))
+                 "(%s, 1, 'Hello {{FirstName}}', %s)", (sid, "<p>Hello {{FirstName}},</p>" + "<p>news</p>" * 20))
     conn.execute("select drip.enroll_events('after_purchase', array_agg(id), array_agg(null::text)) "
-                 "from drip.contacts")
+                 "from drip.contacts where id %% %(every)s = 0", {"every": contacts // n})
     conn.execute("call drip.dispatch_due()")
 
 
@@ -84,6 +127,80 @@ def bench_drain(base: str, n: int, runs: int, home: Path) -> Figure:
                     "bare smtplib loop, one connection", "<= 0.6x")
     figure.name += f": {n / figure.value:.0f} msg/s vs {n / figure.baseline:.0f} msg/s"
     return figure
+
+
+def _run_once(dsn: str, home: Path, url: str) -> None:
+    subprocess.run([sys.executable, "-m", "pgdrip", "run", "--once", "--smtp", url, "--log-level", "warning"],
+                   env=_env(dsn, home), check=True, capture_output=True)
+
+
+def _message_size(conn) -> int:
+    """The size of the messages pgdrip sends in these figures, for smtp-source to send the same."""
+    rows = conn.execute("select * from drip.outbox order by id limit 100").fetchall()
+    return sum(len(build_envelope(r, RunSettings(home=Path("/nonexistent"))).data) for r in rows) // len(rows)
+
+
+def bench_drain_limit(base: str, n: int, runs: int, home: Path) -> Figure | None:
+    """pgdrip's drain of n queued messages against the physical limit: smtp-source with 4
+    sessions sending n messages of the same size into the same smtp-sink, alternating order."""
+    if not postfix_tools():
+        print(f"(skipped the physical-limit figure: {SMTP_SINK} and {SMTP_SOURCE} need: apt-get install postfix)")
+        return None
+    sink = PostfixSink()
+    dsn = fresh_db(base, "pgdrip_bench_limit")
+    size = 0
+    try:
+        with connect(dsn) as conn:
+            _queue(conn, n)
+            size = _message_size(conn)
+
+            def reset() -> None:
+                conn.execute("update drip.outbox set status = 'queued', attempts = 0, sent_at = null, "
+                             "next_attempt_at = now(), locked_by = null")
+                conn.execute("vacuum analyze drip.outbox")
+                conn.execute("checkpoint")
+
+            def check() -> None:
+                assert conn.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"] == n
+
+            source = [SMTP_SOURCE, "-s", "4", "-m", str(n), "-l", str(size), "-f", "pgdrip@localhost",
+                      "-t", "u@example.com", f"127.0.0.1:{sink.port}"]
+            ours, theirs, ratios = paired(runs, reset, lambda: _run_once(dsn, home, sink.url),
+                                          lambda: subprocess.run(source, check=True, capture_output=True), check)
+    finally:
+        sink.stop()
+        drop_db(base, "pgdrip_bench_limit")
+    return Figure(f"drain {n:,} messages ({size:,} bytes) into smtp-sink: {n / median(ours):.0f} msg/s vs "
+                  f"{n / median(theirs):.0f} msg/s", median(ours), "s", median(theirs),
+                  "smtp-source, 4 sessions, same count and size (the machine's limit)", "<= 1.5x", ratios)
+
+
+def bench_drain_backlog(base: str, contacts: int, backlog: int, small: int, home: Path) -> Figure | None:
+    """Per-message drain time with `contacts` contacts and a `backlog`-row queue, against the same
+    drain of `small` messages for `small` contacts: a claim path that scanned the backlog or the
+    contacts would show here."""
+    if not postfix_tools():
+        return None
+    sink = PostfixSink()
+    per_message = {}
+    try:
+        for label, n_contacts, n_queued in (("small", small, small), ("large", contacts, backlog)):
+            dsn = fresh_db(base, "pgdrip_bench_backlog")
+            with connect(dsn) as conn:
+                _queue(conn, n_queued, n_contacts)
+                conn.execute("vacuum analyze")
+                queued = conn.execute("select count(*) n from drip.outbox").fetchone()["n"]
+            elapsed = timed(lambda dsn=dsn: _run_once(dsn, home, sink.url))
+            with connect(dsn) as conn:
+                sent = conn.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"]
+            assert sent == queued == n_queued
+            per_message[label] = (elapsed / queued, queued)
+            drop_db(base, "pgdrip_bench_backlog")
+    finally:
+        sink.stop()
+    (small_each, small_n), (large_each, large_n) = per_message["small"], per_message["large"]
+    return Figure(f"drain time per message: {large_n:,} queued among {contacts:,} contacts", large_each * 1e6, "us",
+                  small_each * 1e6, f"{small_n:,} queued among {small:,} contacts", "<= 1.1x")
 
 
 def bench_latency(base: str, samples: int, home: Path) -> tuple[Figure, Figure]:

@@ -53,6 +53,13 @@ def main() -> None:
         add(core.bench_sweep(base, 200_000 if args.quick else 1_000_000, runs))
     if "delivery" in only:
         add(delivery.bench_drain(base, 3_000, runs, home))
+        limit = delivery.bench_drain_limit(base, 10_000 if args.quick else 30_000, runs, home)
+        if limit:
+            add(limit)
+        backlog = delivery.bench_drain_backlog(base, 100_000 if args.quick else 1_000_000,
+                                               10_000 if args.quick else 100_000, 10_000, home)
+        if backlog:
+            add(backlog)
         add(delivery.bench_latency(base, 20 if args.quick else 40, home))
         add(delivery.bench_memory(base, 2_000 if args.quick else 10_000, home))
     print(f"\n{len(figures)} figures in {time.time() - started:.0f} s")

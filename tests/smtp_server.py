@@ -3,7 +3,8 @@
 The recipient's local part chooses a fault: reject* → 550 5.1.1 (no such mailbox), unknown* →
 550 "User unknown" (no enhanced status), policy* → 550 5.7.1 (refused as spam), tempfail* → 451,
 busy* → 421, stall* → no answer to DATA for `stall_seconds`, drop* → the connection dies
-mid-DATA. `on_data`, if set, is called with each accepted envelope before the 250 reply."""
+mid-DATA. `on_data`, if set, is called with each accepted envelope before the 250 reply.
+It offers PIPELINING, as Postfix, Exim and the big providers do, unless `pipelining` is off."""
 
 import asyncio
 import socket
@@ -35,6 +36,14 @@ class RecordingHandler:
         self.accepted = 0
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs) of each accepted message
         self.on_data: Callable[[Envelope], None] | None = None
+        self.pipelining = True
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:  # aiosmtpd reads commands one line at a time, so pipelined ones just work
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     def _fault(self, rcpt: str) -> str | None:
         if not self.faults:
@@ -88,9 +97,10 @@ class RecordingHandler:
 class SmtpServer:
     """Start/stop on a fixed port, so a test can take the server away and bring it back."""
 
-    def __init__(self, port: int | None = None, **controller_kwargs: object) -> None:
+    def __init__(self, port: int | None = None, pipelining: bool = True, **controller_kwargs: object) -> None:
         self.port = port or free_port()
         self.handler = RecordingHandler()
+        self.handler.pipelining = pipelining
         # e.g. ssl_context= (implicit TLS), server_kwargs={"tls_context": ...}; aiosmtpd's Controller
         # offers SMTPUTF8 unless told not to, and many relays do not: off unless a test asks
         self.kwargs = {"enable_SMTPUTF8": False, **controller_kwargs}

@@ -4,6 +4,7 @@ A sender raises TemporaryFailure (retry later) or PermanentFailure (the row fail
 server's answer); anything it returns from normally was accepted."""
 
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -91,10 +92,16 @@ class SmtpSender:
 
     def __init__(self, config: SmtpConfig, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config = config
-        # The system's trust store, plus PGDRIP_SMTP_CA_FILE for a mail server behind a private CA.
-        cafile = os.environ.get("PGDRIP_SMTP_CA_FILE") or None
-        self.ssl_context = ssl_context or ssl.create_default_context(cafile=cafile)
+        self._ssl_context = ssl_context
         self._smtp: smtplib.SMTP | None = None
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        # The system's trust store, plus PGDRIP_SMTP_CA_FILE for a mail server behind a private CA;
+        # made when TLS is first used (loading the trust store costs milliseconds per worker).
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context(cafile=os.environ.get("PGDRIP_SMTP_CA_FILE") or None)
+        return self._ssl_context
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
@@ -128,7 +135,11 @@ class SmtpSender:
                                        "needs (its local part is not ASCII)")
             options = ["SMTPUTF8", "BODY=8BITMIME"]
         try:
-            refused = self._smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data, options)
+            if self._smtp.has_extn("pipelining"):
+                _sendmail_pipelined(self._smtp, envelope, options)
+                refused = {}
+            else:
+                refused = self._smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data, options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._after_reply(code)
@@ -178,6 +189,38 @@ class SmtpSender:
                     smtp.close()
                 except OSError:
                     pass
+
+
+def _sendmail_pipelined(smtp: smtplib.SMTP, envelope: Envelope, options: list[str]) -> None:
+    """RFC 2920 pipelining, which smtplib lacks: MAIL, RCPT and DATA written at once and their
+    replies read in order, then the message. Two round trips per message instead of four; the
+    drain spent most of its time waiting on those replies. Raises what smtplib.sendmail raises,
+    leaving the session as sendmail would before its own RSET (the caller resets or closes)."""
+    if envelope.smtputf8:
+        smtp.command_encoding = "utf-8"
+    extra = (" " + " ".join(options)) if options else ""
+    # both addresses are bare addr-specs on one line (pgdrip.message): no parsing needed to quote them
+    smtp.send(f"MAIL FROM:<{envelope.sender}>{extra}\r\nRCPT TO:<{envelope.recipient}>\r\nDATA\r\n")
+    mail, rcpt, data = smtp.getreply(), smtp.getreply(), smtp.getreply()
+    if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+        smtp.send(b".\r\n")  # DATA accepted without a valid recipient: end it empty
+        smtp.getreply()
+    if mail[0] != 250:
+        raise smtplib.SMTPSenderRefused(mail[0], mail[1], envelope.sender)
+    if rcpt[0] not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({envelope.recipient: rcpt})
+    if data[0] != 354:
+        raise smtplib.SMTPDataError(*data)
+    body = envelope.data
+    if body.startswith(b".") or b"\n." in body:
+        body = _LEADING_DOT.sub(b"..", body)
+    smtp.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class FileSender:

@@ -1,15 +1,19 @@
 -- drip.unsendable(p_runner text, p_ids bigint[]) returns setof bigint
 -- Of the rows a runner has leased and not yet handed over, those it must not send any more: its
 -- lease was lost, or the row was cancelled (its contact unsubscribed or bounced, its enrollment
--- was cancelled or reached its goal) while it was in flight. The runner asks just before it
--- hands messages over; a row it did hand over is recorded as sent whatever happened meanwhile.
+-- was cancelled or reached its goal) while it was in flight. The runner asks while it sends a
+-- batch; a row it did hand over is recorded as sent whatever happened meanwhile.
+-- PL/pgSQL so that its plan is made once per session: the runner asks many times a second.
 create or replace function drip.unsendable(p_runner text, p_ids bigint[]) returns setof bigint
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
+begin
+    return query
     select i.id from unnest(p_ids) as i (id)
     where not exists (
         select 1 from drip.outbox o join drip.contacts c on c.id = o.contact_id
         where o.id = i.id and o.status = 'sending' and o.locked_by = p_runner
-          and c.unsubscribed_at is null and c.bounced_at is null)
+          and c.unsubscribed_at is null and c.bounced_at is null);
+end
 $$;

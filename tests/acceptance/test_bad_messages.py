@@ -93,9 +93,11 @@ def envelope(recipient: str, smtputf8: bool = False) -> Envelope:
     return Envelope("a@example.com", recipient, data, "<x@example.com>", smtputf8)
 
 
-def test_the_session_is_reopened_after_a_failure_in_mid_dialogue(smtp):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one command at a time"])
+def test_the_session_is_reopened_after_a_failure_in_mid_dialogue(pipelining):
     """MAIL was accepted, then the recipient could not even be written (a row that slipped past
     every check): the next message must not meet '503 nested MAIL command'."""
+    smtp = SmtpServer(pipelining=pipelining).start()
     sender = SmtpSender(parse_smtp_url(smtp.url))
     try:
         with pytest.raises(UnicodeEncodeError):
@@ -107,7 +109,21 @@ def test_the_session_is_reopened_after_a_failure_in_mid_dialogue(smtp):
         with pytest.raises(TemporaryFailure):
             sender.send(envelope("drop@example.com"))  # the connection dies mid-DATA
         sender.send(envelope("after-drop@example.com"))
+        with pytest.raises(PermanentFailure, match="5.7.1"):
+            sender.send(envelope("policy@example.com"))  # refused at the end of DATA
+        sender.send(envelope("after-policy@example.com"))
     finally:
         sender.close()
+        smtp.stop()
     assert [rcpt[0] for _, rcpt in smtp.handler.envelopes] == ["next@example.com", "after-reject@example.com",
-                                                               "after-drop@example.com"]
+                                                               "after-drop@example.com", "after-policy@example.com"]
+
+
+def test_a_message_whose_lines_start_with_a_dot_arrives_intact(smtp):
+    body = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\n.hidden\r\n..two\r\nend\r\n"
+    sender = SmtpSender(parse_smtp_url(smtp.url))
+    try:
+        sender.send(Envelope("a@example.com", "b@example.com", body, "<x@example.com>"))
+    finally:
+        sender.close()
+    assert smtp.handler.raw[0].replace(b"\r\n", b"\n").endswith(b"\n.hidden\n..two\nend\n")
