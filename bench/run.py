@@ -53,9 +53,7 @@ def main() -> None:
         add(core.bench_sweep(base, 200_000 if args.quick else 1_000_000, runs))
     if "delivery" in only:
         add(delivery.bench_drain(base, 3_000, runs, home))
-        limit = delivery.bench_drain_limit(base, 10_000 if args.quick else 30_000, runs, home)
-        if limit:
-            add(limit)
+        add(delivery.bench_drain_limit(base, 10_000 if args.quick else 30_000, runs, home))
         backlog = delivery.bench_drain_backlog(base, 100_000 if args.quick else 1_000_000,
                                                10_000 if args.quick else 100_000, 10_000, home)
         if backlog:
