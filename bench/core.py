@@ -101,11 +101,14 @@ def bench_dispatch(base: str, n: int, runs: int) -> Figure:
         def baseline() -> None:
             with conn.transaction():
                 conn.execute("""
-                    insert into plain.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body)
+                    insert into plain.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body,
+                                              text_body)
                     select e.id, st.id, c.id, c.email,
                            replace(replace(st.subject, '{{FirstName|there}}', coalesce(c.first_name, 'there')),
                                    '{{FirstName}}', coalesce(c.first_name, '')),
                            replace(replace(st.html_body, '{{FirstName}}', coalesce(c.first_name, '')),
+                                   '{{Email}}', c.email),
+                           replace(replace(st.text_body, '{{FirstName}}', coalesce(c.first_name, '')),
                                    '{{Email}}', c.email)
                     from plain.enrollments e
                     join drip.contacts c on c.id = e.contact_id

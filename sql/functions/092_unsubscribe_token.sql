@@ -11,5 +11,6 @@ return pg_catalog.left(pg_catalog.encode(drip.hmac_sha256(p_key,
 -- PGDRIP_UNSUBSCRIBE_URL for one contact ({contact_id} and {token} filled in); NULL without one.
 create or replace function drip.unsubscribe_link(p_template text, p_key bytea[], p_contact_id bigint) returns text
 language sql immutable parallel safe
-return pg_catalog.replace(pg_catalog.replace(p_template, '{contact_id}', p_contact_id::text),
-                          '{token}', drip.unsubscribe_token(p_key, p_contact_id));
+return case when p_template is not null then  -- short-circuits in the dispatcher's generic plan
+    pg_catalog.replace(pg_catalog.replace(p_template, '{contact_id}', p_contact_id::text),
+                       '{token}', drip.unsubscribe_token(p_key, p_contact_id)) end;
