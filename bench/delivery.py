@@ -194,18 +194,21 @@ def bench_drain_backlog(base: str, contacts: int, backlog: int, small: int, home
     sink = PostfixSink()
     per_message = {}
     try:
-        for label, n_contacts, n_queued in (("small", small, small), ("large", contacts, backlog)):
-            dsn = fresh_db(base, "pgdrip_bench_backlog")
-            with connect(dsn) as conn:
-                _queue(conn, n_queued, n_contacts)
-                conn.execute("vacuum analyze")
-                queued = conn.execute("select count(*) n from drip.outbox").fetchone()["n"]
-            elapsed = timed(lambda dsn=dsn: _run_once(dsn, home, sink.url))
-            with connect(dsn) as conn:
-                sent = conn.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"]
-            assert sent == queued == n_queued
-            per_message[label] = (elapsed / queued, queued)
-            drop_db(base, "pgdrip_bench_backlog")
+        # the small drain takes a second or two: the median of three; the large one runs once
+        for label, n_contacts, n_queued, repeat in (("small", small, small, 3), ("large", contacts, backlog, 1)):
+            times = []
+            for _ in range(repeat):
+                dsn = fresh_db(base, "pgdrip_bench_backlog")
+                with connect(dsn) as conn:
+                    _queue(conn, n_queued, n_contacts)
+                    conn.execute("vacuum analyze")
+                    conn.execute("checkpoint")
+                times.append(timed(lambda dsn=dsn: _run_once(dsn, home, sink.url)))
+                with connect(dsn) as conn:
+                    sent = conn.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"]
+                assert sent == n_queued
+                drop_db(base, "pgdrip_bench_backlog")
+            per_message[label] = (median(times) / n_queued, n_queued)
     finally:
         sink.stop()
     (small_each, small_n), (large_each, large_n) = per_message["small"], per_message["large"]
