@@ -27,18 +27,22 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.merge_forms(text), drip.render_template(text, text[], text, text, text, boolean),
     drip.merge_value(text, boolean), drip.render_merge(text, text, text, text, boolean),
     drip.render_subject(text, text, text, text),
-    drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text),
+    drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text, text),
     drip.require_rows(text, bigint[], text), drip.html_to_text(text), drip.hmac_pads(bytea),
     drip.hmac_sha256(bytea[], bytea), drip.unsubscribe_token(bytea[], bigint), drip.unsubscribe_link(text, bytea[], bigint),
     drip.compose_html(text, text, text, text), drip.compose_text(text, text, text, text),
-    drip.is_mailbox_gone(text), drip.outbox_max_attempts(), drip.steps_lock_key()
+    drip.is_mailbox_gone(text), drip.outbox_max_attempts(), drip.steps_lock_key(), drip.days_mask(integer[]),
+    drip.check_time_zone(text, text), drip.local_instant(timestamp, text),
+    drip.window_opening(timestamptz, text, time, time, integer), drip.next_send_time(timestamptz, text, time, time, integer)
     to drip_app, drip_runner, drip_admin;
+grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 
 -- applications: write contact data, read configuration, fire triggers
 grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
     drip.group_members, drip.purchases, drip.link_clicks to drip_app;
 grant select on drip.sequences, drip.sequence_steps, drip.sequence_overview to drip_app;
-grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date)
+grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[]),
+    drip.exit_events(text, bigint[], text[])
     to drip_app;
 
 -- runners: dispatch, sweep, drain
@@ -50,13 +54,19 @@ grant select, update on drip.enrollments to drip_runner;
 grant select, insert, update on drip.outbox, drip.sweeps, drip.runners to drip_runner;
 -- the settings a runner publishes when it starts, and the shared send-rate bucket
 grant select, update on drip.mail_settings, drip.send_rate to drip_runner;
-grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date), drip.sweep_due(integer)
+-- the step report's counters: written by whoever changes the outbox, folded by the runner
+grant select, insert, delete on drip.step_stats to drip_runner;
+grant select on drip.step_report to drip_runner;
+grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date), drip.sweep_due(integer),
+    drip.prune(interval)
     to drip_runner;
 grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
     drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
-    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date),
+    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[]),
     drip.publish_mail_settings(jsonb, text), drip.take_send_tokens(double precision, integer),
-    drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer)
+    drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
+    drip.exit_events(text, bigint[], text[]), drip.forecast(timestamptz), drip.compact_step_stats(),
+    drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer)
     to drip_runner;
 
 -- admins: everything a runner does, plus sequences and operator actions

@@ -180,9 +180,9 @@ def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | 
 
 
 def _register() -> None:
-    from .commands import apply, cron, operate, sequences
+    from .commands import apply, campaigns, cron, operate, sequences
 
-    for module in (apply, cron, operate, sequences):
+    for module in (apply, campaigns, cron, operate, sequences):
         module.register(main)
 
 

@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import click
@@ -75,8 +76,10 @@ def emit(rows: Sequence[dict], columns: Sequence[str], as_json: bool,
             return "-"
         if isinstance(value, bool):
             return "yes" if value else "no"
-        if hasattr(value, "strftime"):
-            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, datetime):  # every time with its zone: UTC
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if isinstance(value, date | time):
+            return value.isoformat(timespec="minutes") if isinstance(value, time) else value.isoformat()
         return " ".join(str(value).split())
 
     table = [[cell(c, r.get(c)) for c in columns] for r in rows]

@@ -71,6 +71,41 @@ class Listener(threading.Thread):
                 backoff = min(backoff * 2, 10)
 
 
+class Maintenance(threading.Thread):
+    """Keeps the database small and its report cheap, on its own connection so that a long prune
+    never holds up dispatch: folds drip.step_stats every hour, and prunes what is older than
+    PGDRIP_RETENTION_DAYS once a day (the first time a minute after start; 0 keeps everything)."""
+
+    COMPACT_EVERY = 3600.0
+    PRUNE_EVERY = 86400.0
+
+    def __init__(self, dsn: str, settings: RunSettings, stopping: threading.Event) -> None:
+        super().__init__(name="maintenance", daemon=True)
+        self.dsn, self.settings, self.stopping = dsn, settings, stopping
+
+    def run(self) -> None:
+        next_compact = next_prune = time.monotonic() + 60
+        while not self.stopping.wait(min(60.0, max(0.0, min(next_compact, next_prune) - time.monotonic()))):
+            now = time.monotonic()
+            if now >= next_compact:
+                next_compact = now + self.COMPACT_EVERY
+                self._call("step report compaction", queries.COMPACT_STEP_STATS, {})
+            if now >= next_prune:
+                next_prune = now + self.PRUNE_EVERY
+                if self.settings.retention_days > 0:
+                    self._call("prune", queries.PRUNE, {"days": self.settings.retention_days})
+
+    def _call(self, what: str, statement: str, params: dict) -> None:
+        started = time.monotonic()
+        try:
+            with connect(self.dsn) as conn:
+                conn.add_notice_handler(lambda diag: log.debug("%s: %s", what, diag.message_primary))
+                conn.execute(statement, params)
+            log.info("%s done in %.1fs", what, time.monotonic() - started)
+        except (psycopg.Error, PgdripError) as exc:
+            log.warning("%s failed (%s); next time", what, " ".join(str(exc).split()))
+
+
 class Runner:
     def __init__(self, dsn: str, settings: RunSettings, sender_factory: Callable[[], Sender],
                  drain_only: bool = False) -> None:
@@ -80,6 +115,9 @@ class Runner:
         self.drain_only = drain_only  # pg_cron dispatches and sweeps; this runner only sends
         self.stopping = threading.Event()
         self._conn: psycopg.Connection | None = None
+        # when the next enrollment falls due (time.monotonic()), so that mail due at a set time
+        # (local midnight, a window opening) leaves then, not at the next poll
+        self.next_due: float | None = None
 
     # -- database calls, each surviving a lost connection ---------------------------
     def _db(self) -> psycopg.Connection:
@@ -106,7 +144,13 @@ class Runner:
         if self.drain_only:
             return True
         started = time.monotonic()
-        ok = self._safely("dispatch", lambda c: c.execute(queries.DISPATCH))
+
+        def work(conn: psycopg.Connection) -> None:
+            conn.execute(queries.DISPATCH)
+            wait = conn.execute(queries.NEXT_DUE).fetchone()["seconds"]
+            self.next_due = None if wait is None else time.monotonic() + float(wait)
+
+        ok = self._safely("dispatch", work)
         if ok:
             log.debug("dispatch done in %.3fs", time.monotonic() - started)
         return ok
@@ -164,13 +208,15 @@ class Runner:
 
         jobs = schedule.Scheduler()
         jobs.every(self.settings.poll_seconds).seconds.do(wakeups.set_due)
-        jobs.every(1).minutes.do(self.sweep_if_due)  # claims at most once per UTC day
+        jobs.every(1).minutes.do(self.sweep_if_due)  # each date is claimed by one runner, once
         jobs.every(30).seconds.do(self.heartbeat)
 
         self.heartbeat()
         self.sweep_if_due()
         drainer.start()
         listener.start()
+        if not self.drain_only:
+            Maintenance(self.dsn, self.settings, self.stopping).start()
         wakeups.set_due()
         log.info("runner %s started: poll every %ss, %d drain worker(s)", self.settings.runner_name,
                  self.settings.poll_seconds, self.settings.workers)
@@ -179,6 +225,9 @@ class Runner:
             wakeups.any.clear()
             if self.stopping.is_set():
                 break
+            if self.next_due is not None and time.monotonic() >= self.next_due:
+                self.next_due = None
+                wakeups.set_due()
             if wakeups.due.is_set():
                 wakeups.due.clear()
                 if self.dispatch():

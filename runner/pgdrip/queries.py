@@ -18,6 +18,10 @@ TAKE_SEND_TOKENS = "select drip.take_send_tokens(%(rate)s, %(want)s) as n"
 RETURN_SEND_TOKENS = "select drip.return_send_tokens(%(rate)s, %(n)s)"
 PUBLISH_MAIL_SETTINGS = "select drip.publish_mail_settings(%(settings)s, %(runner)s)"
 SWEEP_DATES = "select d as day from drip.sweep_dates(%(catchup)s) d"
+NEXT_DUE = ("select extract(epoch from min(next_step_due_at) - clock_timestamp()) as seconds from drip.enrollments "
+            "where status = 'active' and next_step_due_at > now()")
+COMPACT_STEP_STATS = "select drip.compact_step_stats()"
+PRUNE = "call drip.prune(%(days)s * interval '1 day')"
 LISTEN = ("listen drip_due", "listen drip_outbox")
 OUTBOX_COUNT = "select count(*) as n from drip.outbox"
 
@@ -65,6 +69,23 @@ order by e.id
 limit %(limit)s
 """
 PREVIEW = "select * from drip.preview_step(%(step)s, %(contact)s)"
+FORECAST = """
+select f.due_at,
+       to_char(timezone(z.zone, f.due_at), 'YYYY-MM-DD HH24:MI') || ' ' || z.zone as local_time,
+       s.name as sequence, f.step_order, c.email as contact_email,
+       f.enrollment_id, f.sequence_id, f.step_id, f.contact_id, z.zone as time_zone
+from drip.forecast(%(until)s) f
+join drip.sequences s on s.id = f.sequence_id
+join drip.contacts c on c.id = f.contact_id
+cross join lateral (select coalesce(c.time_zone, s.time_zone) as zone) z
+where (%(sequence)s::bigint is null or f.sequence_id = %(sequence)s)
+  and (%(contact)s::bigint is null or f.contact_id = %(contact)s)
+order by f.due_at, f.enrollment_id, f.step_order
+limit %(limit)s
+"""
+REPORT = ("select s.name as sequence, r.* from drip.step_report r join drip.sequences s on s.id = r.sequence_id "
+          "where %(sequence)s::bigint is null or r.sequence_id = %(sequence)s order by r.sequence_id, r.step_order")
+PRUNE_OLDER_THAN = "call drip.prune(%(age)s::interval)"
 STATUS = "select * from drip.status"
 OUTBOX_LIST = """
 select id, enrollment_id, step_id, to_address, subject, status, attempts, created_at, sent_at,
@@ -88,7 +109,9 @@ CRON_JOBS = ("select jobid, jobname, schedule, command, database from cron.job "
 # --- apply (sequences as code) ----------------------------------------------------
 SEQUENCES_BY_NAME = "select * from drip.sequences where name = %(name)s order by id"
 SAVE_STEPS = "select * from drip.save_steps(%(id)s, %(steps)s)"
-INSERT_SEQUENCE = ("insert into drip.sequences (name, description, trigger_type, trigger_value, active) "
-                   "values (%(name)s, %(description)s, %(trigger_type)s, %(trigger_value)s, %(active)s) returning id")
-UPDATE_SEQUENCE = ("update drip.sequences set description = %(description)s, trigger_type = %(trigger_type)s, "
-                   "trigger_value = %(trigger_value)s, active = %(active)s where id = %(id)s")
+_SEQUENCE_SETTINGS = ("description", "trigger_type", "trigger_value", "active", "time_zone", "send_window_start",
+                      "send_window_end", "send_days", "exit_trigger_type", "exit_trigger_value", "reentry")
+INSERT_SEQUENCE = (f"insert into drip.sequences (name, {', '.join(_SEQUENCE_SETTINGS)}) "
+                   f"values (%(name)s, {', '.join(f'%({k})s' for k in _SEQUENCE_SETTINGS)}) returning id")
+UPDATE_SEQUENCE = (f"update drip.sequences set {', '.join(f'{k} = %({k})s' for k in _SEQUENCE_SETTINGS)} "
+                   "where id = %(id)s")

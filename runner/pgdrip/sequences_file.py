@@ -3,6 +3,7 @@
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from . import queries
 from .errors import PgdripError
 
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
-                 "step": list}
+                 "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
+                 "send_days": list, "exit_trigger_type": str, "exit_trigger_value": str, "reentry": str, "step": list}
+# what a sequence is when its file leaves a key out
+SETTING_DEFAULTS = {"description": None, "trigger_value": None, "active": True, "time_zone": "UTC",
+                    "send_window_start": None, "send_window_end": None, "send_days": None,
+                    "exit_trigger_type": None, "exit_trigger_value": None, "reentry": "after_completion"}
 STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool}
 
 
@@ -68,10 +74,19 @@ class SequenceSpec:
     index: int
     name: str
     trigger_type: str
-    trigger_value: str | None = None
-    description: str | None = None
-    active: bool = True
+    settings: dict = field(default_factory=dict)  # SETTING_DEFAULTS' keys
     steps: list[StepSpec] = field(default_factory=list)
+
+    def differs_from(self, row: dict) -> list[str]:
+        """The settings that differ from the database's row (as the database writes them)."""
+        def norm(key: str, value: object) -> object:
+            if key == "time_zone" and isinstance(value, str):
+                return value.lower()
+            if key == "send_days" and value is not None:
+                return sorted(set(value))
+            return value
+        return [k for k in ["trigger_type", *SETTING_DEFAULTS]
+                if norm(k, getattr(self, k) if k == "trigger_type" else self.settings[k]) != norm(k, row[k])]
 
 
 class FileError(PgdripError):
@@ -102,15 +117,23 @@ def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
             if key not in SEQUENCE_KEYS:
                 raise fail(i, None, key, f"unknown key (use {', '.join(sorted(SEQUENCE_KEYS))})")
             if not isinstance(value, SEQUENCE_KEYS[key]):
-                raise fail(i, None, key, f"must be a {SEQUENCE_KEYS[key].__name__}")
+                raise fail(i, None, key, "has the wrong type")
+            if key == "send_days" and not all(isinstance(d, int) and not isinstance(d, bool) for d in value):
+                raise fail(i, None, key, "must be a list of ISO weekdays, 1 (Monday) to 7 (Sunday)")
         for key in ("name", "trigger_type"):
             if key not in seq:
                 raise FileError(f"{path}:{lines.line(i)}: {key}: required in every [[sequence]]")
         if seq["name"] in names:
             raise fail(i, None, "name", f"sequence {seq['name']!r} appears twice in the file")
         names.add(seq["name"])
-        spec = SequenceSpec(i, seq["name"], seq["trigger_type"], seq.get("trigger_value"), seq.get("description"),
-                            seq.get("active", True))
+        settings = {k: seq.get(k, default) for k, default in SETTING_DEFAULTS.items()}
+        for key in ("send_window_start", "send_window_end"):
+            if isinstance(settings[key], str):
+                try:
+                    settings[key] = time.fromisoformat(settings[key])
+                except ValueError:
+                    raise fail(i, None, key, f"must be a time of day like 09:00, not {settings[key]!r}") from None
+        spec = SequenceSpec(i, seq["name"], seq["trigger_type"], settings)
         for j, step in enumerate(seq.get("step", [])):
             for key, value in step.items():
                 if key not in STEP_KEYS:
@@ -146,8 +169,7 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
     found = conn.execute(queries.SEQUENCES_BY_NAME, {"name": spec.name}).fetchall()
     if len(found) > 1:
         raise PgdripError(f"more than one sequence is named {spec.name!r}; rename one before applying")
-    fields = {"name": spec.name, "description": spec.description, "trigger_type": spec.trigger_type,
-              "trigger_value": spec.trigger_value, "active": spec.active}
+    fields = {"name": spec.name, "trigger_type": spec.trigger_type, **spec.settings}
     if not found:
         seq_id = conn.execute(queries.INSERT_SEQUENCE, fields).fetchone()["id"]
         changes = [f"+ sequence {spec.name!r} ({len(spec.steps)} step(s))"]
@@ -155,7 +177,7 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
         seq = found[0]
         seq_id = seq["id"]
         changes = []
-        diff = [k for k in ("description", "trigger_type", "trigger_value", "active") if seq[k] != fields[k]]
+        diff = spec.differs_from(seq)
         if diff:
             conn.execute(queries.UPDATE_SEQUENCE, {**fields, "id": seq_id})
             changes.append(f"~ sequence {spec.name!r}: {', '.join(diff)}")

@@ -46,6 +46,7 @@ class RunSettings:
     lease_seconds: int = 300
     max_rate: float | None = None  # messages per second, all runners of the database together
     sweep_catchup_days: int = 7
+    retention_days: int = 180  # 0 keeps everything
     unsubscribe_url: str | None = None  # template with {contact_id} and {token}, served by the user
     unsubscribe_secret: str | None = None
     brand_header: str = ""
@@ -65,6 +66,7 @@ class RunSettings:
             lease_seconds=_env_int("PGDRIP_LEASE_SECONDS", 300),
             max_rate=_env_float("PGDRIP_MAX_RATE"),
             sweep_catchup_days=_env_int("PGDRIP_SWEEP_CATCHUP_DAYS", 7),
+            retention_days=_env_int("PGDRIP_RETENTION_DAYS", 180),
             unsubscribe_url=os.environ.get("PGDRIP_UNSUBSCRIBE_URL") or None,
             unsubscribe_secret=os.environ.get("PGDRIP_UNSUBSCRIBE_SECRET") or None,
             brand_header=_read_optional(os.environ.get("PGDRIP_BRAND_HEADER")),
@@ -89,6 +91,8 @@ class RunSettings:
             raise PgdripError("PGDRIP_MAX_RATE (--max-rate) must be more than 0 and at most 1000000 per second")
         if not 0 <= self.sweep_catchup_days <= 366:
             raise PgdripError("PGDRIP_SWEEP_CATCHUP_DAYS must be between 0 and 366")
+        if not 0 <= self.retention_days <= 36500:
+            raise PgdripError("PGDRIP_RETENTION_DAYS must be between 0 (keep everything) and 36500")
 
     @property
     def mail_dir(self) -> Path:

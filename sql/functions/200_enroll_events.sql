@@ -1,7 +1,9 @@
--- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null) returns integer
+-- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null, p_sequence_ids bigint[] default null) returns integer
 -- Set-based heart of enrollment: every (contact, value) event enrolls the contact, unless it is
 -- unsubscribed or bounced, into each active sequence of that type whose value is NULL or
--- matches. Returns new enrollments.
+-- matches (only those of p_sequence_ids, when given), within the sequence's re-entry rule.
+-- Step 1 is due at now() plus its delay (for an anniversary, p_occurrence's local midnight in
+-- the contact's zone, else the sequence's), moved into the send window. Returns new enrollments.
 -- Fast path: one plain INSERT of the pairs not already enrolled (ON CONFLICT's speculative
 -- insertion cost 27 % more in bulk). If a concurrent writer enrolled one of the pairs first,
 -- the unique index refuses it and the same statement is run with ON CONFLICT DO NOTHING.
@@ -10,7 +12,8 @@
 drop function if exists drip.enrollment_candidates(text, bigint[], text[]);
 
 create or replace function drip.enroll_events(
-    p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null
+    p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null,
+    p_sequence_ids bigint[] default null
 ) returns integer
 language plpgsql volatile
 security definer
@@ -23,22 +26,34 @@ set jit = off
 set enable_seqscan = off
 as $$
 declare
-    -- the few sequences this event type starts, in id order, with the delay of their first active step
+    -- the few sequences this event type starts, in id order, with what enrollment needs of them
     v_sequence_ids bigint[];
     v_sequence_values text[];
     v_first_delays numeric[];
+    v_zones text[];
+    v_window_starts time[];
+    v_window_ends time[];
+    v_days integer[];
+    v_never boolean[];
     v_count integer;
-    -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, $7 the trigger type,
-    -- %s the conflict clause
+    -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, $7 the trigger
+    -- type, $8..$12 the sequences' zones, windows, days and re-entry; %s the conflict clause
     v_insert constant text := $sql$
         insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
         select distinct on (s.id, ev.contact_id)
-               s.id, ev.contact_id, now() + s.first_delay * interval '1 hour', $3
-        from (select ev.contact_id, ev.value
+               s.id, ev.contact_id,
+               drip.next_send_time(
+                   case when $3 is null then now()
+                        else drip.local_instant($3::timestamp, coalesce(ev.time_zone, s.zone)) end
+                   + s.first_delay * interval '1 hour',
+                   coalesce(ev.time_zone, s.zone), s.window_start, s.window_end, s.days),
+               $3
+        from (select ev.contact_id, ev.value, c.time_zone
               from unnest($1, $2) as ev (contact_id, value)
               join drip.contacts c on c.id = ev.contact_id and c.unsubscribed_at is null and c.bounced_at is null
               offset 0) ev  -- each contact looked up once, whatever the number of sequences
-        join unnest($4, $5, $6) as s (id, trigger_value, first_delay)
+        join unnest($4, $5, $6, $8, $9, $10, $11, $12)
+             as s (id, trigger_value, first_delay, zone, window_start, window_end, days, never)
           on s.trigger_value is null
              or case when $7 = 'tag_added' then lower(s.trigger_value) = lower(ev.value)
                      else s.trigger_value = ev.value end
@@ -46,7 +61,14 @@ declare
                           where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.status = 'active')
           and ($3 is null
                or not exists (select from drip.enrollments e
-                              where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.occurrence = $3))
+                              where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.occurrence = $3)
+                  and not exists (select from drip.pruned_enrollments p
+                                  where p.sequence_id = s.id and p.contact_id = ev.contact_id and p.occurrence = $3))
+          -- reentry = 'never': at most once, ever (pruned enrollments remembered)
+          and (not s.never
+               or not exists (select from drip.enrollments e where e.sequence_id = s.id and e.contact_id = ev.contact_id)
+                  and not exists (select from drip.pruned_enrollments p
+                                  where p.sequence_id = s.id and p.contact_id = ev.contact_id))
         -- one lock order for every writer, so concurrent bulk enrollments cannot deadlock; the
         -- same sort removes a pair asked for twice (two matching tags in one statement)
         order by s.id, ev.contact_id
@@ -55,10 +77,13 @@ begin
     select array_agg(s.id order by s.id), array_agg(s.trigger_value order by s.id),
            array_agg(coalesce((select st.delay_hours from drip.sequence_steps st
                                where st.sequence_id = s.id and st.active
-                               order by st.step_order limit 1), 0) order by s.id)
-    into v_sequence_ids, v_sequence_values, v_first_delays
+                               order by st.step_order limit 1), 0) order by s.id),
+           array_agg(s.time_zone order by s.id), array_agg(s.send_window_start order by s.id),
+           array_agg(s.send_window_end order by s.id), array_agg(s.send_days_mask order by s.id),
+           array_agg(s.reentry = 'never' order by s.id)
+    into v_sequence_ids, v_sequence_values, v_first_delays, v_zones, v_window_starts, v_window_ends, v_days, v_never
     from drip.sequences s
-    where s.active and s.trigger_type = p_trigger_type;
+    where s.active and s.trigger_type = p_trigger_type and (p_sequence_ids is null or s.id = any (p_sequence_ids));
     if v_sequence_ids is null or coalesce(cardinality(p_contact_ids), 0) = 0 then
         return 0;
     end if;
@@ -66,11 +91,11 @@ begin
     begin
         execute format(v_insert, '')
             using p_contact_ids, p_values, p_occurrence, v_sequence_ids, v_sequence_values, v_first_delays,
-                  p_trigger_type;
+                  p_trigger_type, v_zones, v_window_starts, v_window_ends, v_days, v_never;
     exception when unique_violation then
         execute format(v_insert, 'on conflict do nothing')
             using p_contact_ids, p_values, p_occurrence, v_sequence_ids, v_sequence_values, v_first_delays,
-                  p_trigger_type;
+                  p_trigger_type, v_zones, v_window_starts, v_window_ends, v_days, v_never;
     end;
     get diagnostics v_count = row_count;
 
@@ -82,6 +107,6 @@ begin
     return v_count;
 end
 $$;
-revoke all on function drip.enroll_events(text, bigint[], text[], date) from public;
-comment on function drip.enroll_events(text, bigint[], text[], date) is
+revoke all on function drip.enroll_events(text, bigint[], text[], date, bigint[]) from public;
+comment on function drip.enroll_events(text, bigint[], text[], date, bigint[]) is
     'Enrolls each (contact, value) event into every matching active sequence; returns new enrollments.';

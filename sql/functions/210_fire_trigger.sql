@@ -1,6 +1,8 @@
 -- drip.fire_trigger(p_trigger_type text, p_contact_id bigint, p_value text default null) returns integer
--- Entry point for applications with their own tables: enrolls the contact into every matching
--- active sequence and returns how many new enrollments; repeating an event is a no-op.
+-- Entry point for applications with their own tables: the event first ends the contact's
+-- enrollments whose goal it matches (drip.exit_events), then enrolls the contact into every
+-- matching active sequence. Returns how many new enrollments; repeating an event while the
+-- enrollment is active is a no-op.
 create or replace function drip.fire_trigger(
     p_trigger_type text, p_contact_id bigint, p_value text default null
 ) returns integer
@@ -18,6 +20,7 @@ begin
             using errcode = '23503', column = 'p_contact_id', detail = 'field: p_contact_id',
                   hint = 'Pass the id of a row in drip.contacts.';
     end if;
+    perform drip.exit_events(p_trigger_type, array[p_contact_id], array[p_value]);
     return drip.enroll_events(p_trigger_type, array[p_contact_id], array[p_value],
         case when p_trigger_type = 'anniversary' then drip.utc_date(now()) end);
 end

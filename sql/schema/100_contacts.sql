@@ -9,7 +9,9 @@ create table drip.contacts (
     created_at timestamptz not null default now(),
     unsubscribed_at timestamptz,
     -- set by the runner when the mail server says the mailbox does not exist (behaviour 14)
-    bounced_at timestamptz
+    bounced_at timestamptz,
+    -- IANA zone; NULL: the sequence's zone (behaviour 10)
+    time_zone text
 );
 create unique index contacts_email_key on drip.contacts (lower(email));
 -- The sweep reads only today's month+day of subscribed contacts.

@@ -9,7 +9,22 @@ create table drip.sequences (
         constraint sequences_trigger_type_check check (trigger_type in
             ('tag_added', 'group_added', 'anniversary', 'after_purchase', 'after_first_click')),
     trigger_value text,
+    -- local time (behaviour 10): the zone of contacts without one, and when mail may go out
+    time_zone text not null default 'UTC',
+    send_window_start time,
+    send_window_end time,
+    send_days integer[],
+    send_days_mask integer generated always as (drip.days_mask(send_days)) stored,
+    -- the goal (behaviour 12): this event ends an active enrollment as 'exited'
+    exit_trigger_type text
+        constraint sequences_exit_trigger_type_check check (exit_trigger_type in
+            ('tag_added', 'group_added', 'anniversary', 'after_purchase', 'after_first_click')),
+    exit_trigger_value text,
+    -- behaviour 13
+    reentry text not null default 'after_completion'
+        constraint sequences_reentry_check check (reentry in ('after_completion', 'never')),
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );
 create index sequences_trigger on drip.sequences (trigger_type) where active;
+create index sequences_exit_trigger on drip.sequences (exit_trigger_type) where exit_trigger_type is not null;

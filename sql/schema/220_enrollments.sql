@@ -8,13 +8,15 @@ create table drip.enrollments (
     sequence_id bigint not null,
     contact_id bigint not null,
     status text not null default 'active'
-        constraint enrollments_status_check check (status in ('active', 'completed', 'cancelled')),
+        constraint enrollments_status_check check (status in ('active', 'completed', 'cancelled', 'exited')),
     last_step_order_sent int not null default 0,
     last_step_sent_at timestamptz,
     next_step_due_at timestamptz,
     enrolled_at timestamptz not null default now(),
     completed_at timestamptz,
     cancelled_at timestamptz,
+    -- status 'exited': the contact reached the sequence's goal
+    exited_at timestamptz,
     -- the anniversary date this enrollment celebrates (anniversary sequences only)
     occurrence date
 );
@@ -27,5 +29,6 @@ create unique index enrollments_occurrence on drip.enrollments (sequence_id, con
 -- The dispatcher reads only what is due: cost follows the due set, not history.
 create index enrollments_due on drip.enrollments (next_step_due_at, id) where status = 'active';
 create index enrollments_contact on drip.enrollments (contact_id) where status = 'active';
-create index enrollments_sequence on drip.enrollments (sequence_id);
+-- every enrollment of a (sequence, contact), whatever its status: reentry = 'never' looks here
+create index enrollments_sequence_contact on drip.enrollments (sequence_id, contact_id);
 alter table drip.enrollments set (autovacuum_vacuum_scale_factor = 0.05, fillfactor = 90);

@@ -1,13 +1,20 @@
 -- trigger drip.tg_contact_tags__enroll() on drip.contact_tags, after insert, per statement
--- Fires tag_added for every inserted (contact, tag) in one set-based call.
+-- Fires tag_added for every inserted (contact, tag) in one set-based call each: goals first
+-- (drip.exit_events), then enrollment (drip.enroll_events).
 create or replace function drip.tg_contact_tags__enroll() returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+    v_contacts bigint[];
+    v_values text[];
 begin
-    if exists (select 1 from drip.sequences s where s.active and s.trigger_type = 'tag_added') then
-        perform drip.enroll_events('tag_added', array_agg(n.contact_id), array_agg(t.name))
+    if exists (select 1 from drip.sequences s
+               where (s.active and s.trigger_type = 'tag_added') or s.exit_trigger_type = 'tag_added') then
+        select array_agg(n.contact_id), array_agg(t.name) into v_contacts, v_values
         from new_rows n join drip.tags t on t.id = n.tag_id;
+        perform drip.exit_events('tag_added', v_contacts, v_values);
+        perform drip.enroll_events('tag_added', v_contacts, v_values);
     end if;
     return null;
 end

@@ -1,13 +1,19 @@
 -- trigger drip.tg_group_members__enroll() on drip.group_members, after insert, per statement
--- Fires group_added for every inserted (group, contact) in one set-based call.
+-- Fires group_added for every inserted (group, contact) in one set-based call each: goals first,
+-- then enrollment.
 create or replace function drip.tg_group_members__enroll() returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+    v_contacts bigint[];
+    v_values text[];
 begin
-    if exists (select 1 from drip.sequences s where s.active and s.trigger_type = 'group_added') then
-        perform drip.enroll_events('group_added', array_agg(n.contact_id), array_agg(n.group_id::text))
-        from new_rows n;
+    if exists (select 1 from drip.sequences s
+               where (s.active and s.trigger_type = 'group_added') or s.exit_trigger_type = 'group_added') then
+        select array_agg(n.contact_id), array_agg(n.group_id::text) into v_contacts, v_values from new_rows n;
+        perform drip.exit_events('group_added', v_contacts, v_values);
+        perform drip.enroll_events('group_added', v_contacts, v_values);
     end if;
     return null;
 end

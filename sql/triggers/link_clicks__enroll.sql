@@ -1,16 +1,22 @@
 -- trigger drip.tg_link_clicks__enroll() on drip.link_clicks, after insert, per statement
--- Fires after_first_click for a contact's first click in a mailing.
+-- Fires after_first_click for a contact's first click in a mailing: goals first, then enrollment.
 create or replace function drip.tg_link_clicks__enroll() returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+    v_contacts bigint[];
+    v_values text[];
 begin
-    if exists (select 1 from drip.sequences s where s.active and s.trigger_type = 'after_first_click') then
-        perform drip.enroll_events('after_first_click', array_agg(n.contact_id), array_agg(n.mailing_id::text))
+    if exists (select 1 from drip.sequences s
+               where (s.active and s.trigger_type = 'after_first_click') or s.exit_trigger_type = 'after_first_click') then
+        select array_agg(n.contact_id), array_agg(n.mailing_id::text) into v_contacts, v_values
         from new_rows n
         where not exists (
             select 1 from drip.link_clicks c
             where c.contact_id = n.contact_id and c.mailing_id = n.mailing_id and c.id < n.id);
+        perform drip.exit_events('after_first_click', v_contacts, v_values);
+        perform drip.enroll_events('after_first_click', v_contacts, v_values);
     end if;
     return null;
 end

@@ -127,7 +127,10 @@ def test_dispatch_and_sweep_commands(dsn, db):
     r = pgdrip("sweep", "--date", "2027-02-28", dsn=dsn)
     assert r.returncode == 0, r.stderr
     assert len(enrollments(db)) == 1
-    r = pgdrip("dispatch", dsn=dsn)
+    # the birthday mail is due at local midnight of that date (UTC here), not before
+    r = pgdrip("dispatch", "--now", "2027-02-27 23:59:59", dsn=dsn)
+    assert r.returncode == 0 and "0 message(s) queued" in r.stdout
+    r = pgdrip("dispatch", "--now", "2027-02-28", dsn=dsn)
     assert r.returncode == 0 and "1 message(s) queued" in r.stdout
 
 

@@ -128,7 +128,9 @@ def test_run_once_catches_up_the_days_it_missed(dsn, db, tmp_home):
     db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=5),))
     r = pgdrip("run", "--once", dsn=dsn, home=tmp_home, env={"PGDRIP_SWEEP_CATCHUP_DAYS": "2"})
     assert r.returncode == 0, r.stderr
+    horizon = db.execute("select (now() at time zone 'UTC' + interval '14 hours')::date d").fetchone()["d"]
     swept = [row["d"] for row in db.execute("select sweep_date d from drip.sweeps order by 1")]
-    assert swept == [today - dt.timedelta(days=n) for n in (5, 2, 1, 0)]  # 2 days back, and today
+    # 2 days back, today, and tomorrow once it has begun in UTC+14
+    assert swept == [today - dt.timedelta(days=n) for n in (5, 2, 1, 0)] + ([horizon] if horizon > today else [])
     sent = sorted(row["to_address"] for row in db.execute("select to_address from drip.outbox where status = 'sent'"))
     assert sent == ["d0@example.com", "d1@example.com", "d2@example.com"]

@@ -88,25 +88,35 @@ def owed(db, catchup: int = 7) -> list[str]:
     return [str(r["d"]) for r in db.execute("select d from drip.sweep_dates(%s) d", (catchup,))]
 
 
-def test_a_fresh_install_owes_only_today(db):
-    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
-    assert owed(db) == [str(today)]
+def today_and_horizon(db) -> tuple[dt.date, dt.date]:
+    """Today in UTC, and today where it is already tomorrow first (UTC+14)."""
+    row = db.execute("select (now() at time zone 'UTC')::date t, "
+                     "(now() at time zone 'UTC' + interval '14 hours')::date h").fetchone()
+    return row["t"], row["h"]
+
+
+def days(first: dt.date, last: dt.date) -> list[str]:
+    return [str(first + dt.timedelta(days=n)) for n in range((last - first).days + 1)]
+
+
+def test_a_fresh_install_owes_today_and_the_date_that_has_begun_somewhere(db):
+    today, horizon = today_and_horizon(db)
+    assert owed(db) == days(today, horizon)
 
 
 def test_missed_days_are_owed_back_to_the_catch_up_limit(db):
-    today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
-    days = [str(today - dt.timedelta(days=n)) for n in range(10, -1, -1)]
+    today, horizon = today_and_horizon(db)
     db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=3),))
-    assert owed(db) == days[-3:]
+    assert owed(db) == days(today - dt.timedelta(days=2), horizon)
     db.execute("delete from drip.sweeps")
     db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=30),))
-    assert owed(db) == days[-8:]  # 7 days back, and today
-    assert owed(db, 0) == days[-1:]
-    # a date swept by hand in the future is not the last swept day
+    assert owed(db) == days(today - dt.timedelta(days=7), horizon)  # 7 days back, and today
+    assert owed(db, 0) == days(today, horizon)
+    # a date swept by hand further ahead is not the last swept day
     db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today + dt.timedelta(days=5),))
-    assert owed(db, 2) == days[-3:]
-    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=1),))
-    assert owed(db, 2) == days[-1:]
+    assert owed(db, 2) == days(today - dt.timedelta(days=2), horizon)
+    db.execute("insert into drip.sweeps (sweep_date) values (%s)", (horizon,))
+    assert owed(db, 2) == []
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         owed(db, -1)
 
@@ -114,10 +124,12 @@ def test_missed_days_are_owed_back_to_the_catch_up_limit(db):
 def test_sweep_due_sweeps_each_missed_day_once(db):
     add_sequence(db, "anniversary", "birthday")
     today = db.execute("select (now() at time zone 'UTC')::date d").fetchone()["d"]
+    _, horizon = today_and_horizon(db)
     ids = {n: add_contact(db, f"d{n}@example.com", birthday=(today - dt.timedelta(days=n)).replace(year=1992))
-           for n in range(0, 5)}
+           for n in range(-1, 5)}
     db.execute("insert into drip.sweeps (sweep_date) values (%s)", (today - dt.timedelta(days=3),))
     db.execute("call drip.sweep_due()")
     db.execute("call drip.sweep_due()")  # nothing left owed
     got = {(e["contact_id"], e["occurrence"]) for e in enrollments(db)}
-    assert got == {(ids[n], today - dt.timedelta(days=n)) for n in (0, 1, 2)}
+    swept = [n for n in range(-1, 3) if today - dt.timedelta(days=n) <= horizon]
+    assert got == {(ids[n], today - dt.timedelta(days=n)) for n in swept}

@@ -69,11 +69,11 @@ def test_admin_manages_sequences(db):
 # Committing procedures cannot carry SET; the pure SQL expression helpers must not, or the planner
 # would not inline them (10x slower dispatch). All of them qualify every name.
 UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html_escape", "merge_value", "month_day",
-            "outbox_max_attempts", "render_merge", "render_subject", "render_template", "steps_lock_key", "sweep_due",
-            "unsubscribe_link", "unsubscribe_token", "utc_date"]
+            "next_send_time", "outbox_max_attempts", "prune", "render_merge", "render_subject", "render_template",
+            "steps_lock_key", "sweep_due", "unsubscribe_link", "unsubscribe_token", "utc_date"]
 # Narrow entry points that act beyond the caller's own grants.
-SECURITY_DEFINER = ["enroll_events", "fire_trigger", "tg_contacts__forget", "tg_contacts__stop",
-                    "tg_sequences__protect"]
+SECURITY_DEFINER = ["enroll_events", "exit_events", "fire_trigger", "prune_enrollments_batch", "prune_outbox_batch",
+                    "tg_contacts__forget", "tg_contacts__stop", "tg_sequences__protect"]
 
 
 def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_definer(db):
@@ -87,7 +87,7 @@ def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_defin
     assert unpinned == UNPINNED
     assert sorted(r["proname"] for r in rows if r["prosecdef"]) == SECURITY_DEFINER
     unpinned_procedures = sorted(r["proname"] for r in rows if r["prokind"] == "p" and r["proname"] in unpinned)
-    assert unpinned_procedures == ["dispatch_due", "sweep_due"]  # they commit
+    assert unpinned_procedures == ["dispatch_due", "prune", "sweep_due"]  # they commit
 
 
 def test_unpinned_helpers_are_bound_when_created(db):

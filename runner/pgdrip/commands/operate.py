@@ -13,7 +13,7 @@ from ..cli_common import dsn_option, emit, json_option, open_db, resolve_contact
 @json_option
 @click.option("--sequence", "sequence_id", type=click.IntRange(min=1), help="Only this sequence.")
 @click.option("--contact", metavar="ID|EMAIL", help="Only this contact.")
-@click.option("--status", type=click.Choice(["active", "completed", "cancelled"]))
+@click.option("--status", type=click.Choice(["active", "completed", "cancelled", "exited"]))
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 def enrollments(dsn: str | None, as_json: bool, sequence_id: int | None, contact: str | None,
                 status: str | None, limit: int) -> None:

@@ -66,8 +66,24 @@ def show_sequence(dsn: str | None, as_json: bool, sequence_id: int) -> None:
     click.echo(f"#{seq['id']} {seq['name']}  [{trigger_badge(seq)}]  {'active' if seq['active'] else 'inactive'}")
     if seq["description"]:
         click.echo(f"  {seq['description']}")
+    for line in settings_lines(seq):
+        click.echo(f"  {line}")
     emit(steps, ["id", "step_order", "delay_hours", "subject", "active"], False,
          {"delay_hours": lambda v: f"{v:g}h"})
+
+
+DAY_NAMES = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+
+
+def settings_lines(seq: dict) -> list[str]:
+    """The local-time, goal and re-entry settings of a sequence, in words."""
+    window = (f"{seq['send_window_start']:%H:%M}-{seq['send_window_end']:%H:%M}" if seq["send_window_start"]
+              else "any hour")
+    days = ", ".join(DAY_NAMES[d] for d in seq["send_days"]) if seq["send_days"] else "every day"
+    goal = (f"{seq['exit_trigger_type']}:{seq['exit_trigger_value'] or 'any'}" if seq["exit_trigger_type"]
+            else "none")
+    return [f"sends: {window}, {days}, in {seq['time_zone']} (or the contact's zone)",
+            f"goal: {goal}; re-entry: {seq['reentry']}"]
 
 
 @sequences.command("create")
