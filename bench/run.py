@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import campaigns  # noqa: E402
 import core  # noqa: E402
 import delivery  # noqa: E402
 from common import Figure, connect, server_dsn  # noqa: E402
@@ -24,7 +25,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is reported")
-    parser.add_argument("--only", default="core,sweep,delivery", help="comma list of: core, sweep, delivery")
+    parser.add_argument("--only", default="core,sweep,campaigns,delivery",
+                        help="comma list of: core, sweep, campaigns, delivery")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     only = set(args.only.split(","))
@@ -51,6 +53,11 @@ def main() -> None:
         add(core.bench_scaling(base, [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000], runs))
     if "sweep" in only:
         add(core.bench_sweep(base, 200_000 if args.quick else 1_000_000, runs))
+    if "campaigns" in only:
+        add(campaigns.bench_dispatch_windows(base, 10_000 if args.quick else 50_000, runs))
+        add(campaigns.bench_goal_exits(base, 20_000 if args.quick else 100_000, runs))
+        add(campaigns.bench_step_report(base, 1_000_000 if args.quick else 10_000_000, 100_000))
+        add(campaigns.bench_prune(base, 500_000 if args.quick else 5_000_000))
     if "delivery" in only:
         add(delivery.bench_drain(base, 3_000, runs, home))
         add(delivery.bench_drain_limit(base, 10_000 if args.quick else 30_000, runs, home))

@@ -3,9 +3,9 @@
 -- enrollment in each sequence whose goal (exit_trigger_type, exit_trigger_value, the same value
 -- rules as triggers) it matches, active sequence or not: status 'exited', exited_at now, and
 -- its queued or in-flight mail cancelled. Returns how many enrollments exited.
--- The enrollments are locked in id order before they change (concurrent bulk events cannot
--- deadlock), and the mail is cancelled by a second statement, whose snapshot sees what a
--- dispatcher that held one of them committed while this waited.
+-- The enrollments are updated in id order (so concurrent bulk events lock in one order and
+-- cannot deadlock), and the mail is cancelled by another statement, whose snapshot sees what a
+-- dispatcher that held one of them committed meanwhile.
 create or replace function drip.exit_events(p_trigger_type text, p_contact_ids bigint[], p_values text[])
 returns integer
 language plpgsql volatile
@@ -17,6 +17,7 @@ as $$
 declare
     v_sequence_ids bigint[];
     v_sequence_values text[];
+    v_hit bigint[];
     v_exited bigint[];
 begin
     select array_agg(s.id order by s.id), array_agg(s.exit_trigger_value order by s.id)
@@ -27,21 +28,21 @@ begin
         return 0;
     end if;
 
-    with hit as (
-        select e.id
-        from unnest(p_contact_ids, p_values) as ev (contact_id, value)
-        join unnest(v_sequence_ids, v_sequence_values) as s (id, exit_value)
-          on s.exit_value is null
-             or case when p_trigger_type = 'tag_added' then lower(s.exit_value) = lower(ev.value)
-                     else s.exit_value = ev.value end
-        join drip.enrollments e on e.sequence_id = s.id and e.contact_id = ev.contact_id and e.status = 'active'
-        order by e.id
-        for update of e
-    ), exited as (
+    select array_agg(a.id) into v_hit
+    from unnest(p_contact_ids, p_values) as ev (contact_id, value)
+    join unnest(v_sequence_ids, v_sequence_values) as s (id, exit_value)
+      on s.exit_value is null
+         or case when p_trigger_type = 'tag_added' then lower(s.exit_value) = lower(ev.value)
+                 else s.exit_value = ev.value end
+    join drip.enrollments a on a.sequence_id = s.id and a.contact_id = ev.contact_id and a.status = 'active';
+    if v_hit is null then
+        return 0;
+    end if;
+    -- = ANY on the primary key visits the ids in ascending order: every writer locks in one order
+    with exited as (
         update drip.enrollments e
         set status = 'exited', exited_at = now(), next_step_due_at = null
-        from (select distinct h.id from hit h) h
-        where e.id = h.id
+        where e.id = any (v_hit) and e.status = 'active'
         returning e.id
     )
     select array_agg(x.id) into v_exited from exited x;
