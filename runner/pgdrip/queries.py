@@ -98,7 +98,8 @@ limit %(limit)s
 RETRY = "select drip.retry_outbox(%(ids)s) as n"
 
 # --- pg_cron --------------------------------------------------------------------
-CRON_COMMANDS = {"dispatch": "call drip.dispatch_due()", "sweep": "call drip.sweep_due()"}
+CRON_COMMANDS = {"dispatch": "call drip.dispatch_due()", "sweep": "call drip.sweep_due()",
+                 "compact": "select drip.compact_step_stats()", "prune": "call drip.prune()"}
 CRON_DATABASE = "select current_setting('cron.database_name', true) as cron_db, current_database() as app_db"
 CRON_AVAILABLE = "select exists (select 1 from pg_extension where extname = 'pg_cron') as ok"
 CRON_SCHEDULE = "select cron.schedule_in_database(%(name)s, %(schedule)s, %(command)s, %(database)s) as id"

@@ -26,8 +26,10 @@ def test_cron_install_is_idempotent_and_uninstall_removes(server_dsn, dsn, db):
             assert r.returncode == 0, r.stderr
         jobs = conn.execute("select jobname, schedule, command from cron.job where database = %s order by jobname",
                             (database,)).fetchall()
-        assert jobs == [(f"pgdrip-dispatch:{database}", "* * * * *", "call drip.dispatch_due()"),
-                        (f"pgdrip-sweep:{database}", "0 0 * * *", "call drip.sweep_due()")]
+        assert jobs == [(f"pgdrip-compact:{database}", "30 * * * *", "select drip.compact_step_stats()"),
+                        (f"pgdrip-dispatch:{database}", "* * * * *", "call drip.dispatch_due()"),
+                        (f"pgdrip-prune:{database}", "0 3 * * *", "call drip.prune()"),
+                        (f"pgdrip-sweep:{database}", "0 * * * *", "call drip.sweep_due()")]
         r = pgdrip("cron", "uninstall", dsn=dsn)
         assert r.returncode == 0, r.stderr
         assert conn.execute("select count(*) from cron.job where database = %s", (database,)).fetchone()[0] == 0

@@ -173,3 +173,12 @@ def test_never_on_an_anniversary_means_one_year_only(db):
     db.execute("update drip.enrollments set status = 'completed'")
     db.execute("call drip.anniversary_sweep('2028-03-14')")
     assert [str(e["occurrence"]) for e in enrollments(db)] == ["2027-03-14"]
+
+
+def test_an_event_that_is_both_goal_and_trigger_ends_the_old_enrollment_and_starts_a_fresh_one(db):
+    seq = add_sequence(db, "after_purchase", None, steps=STEPS)
+    db.execute("update drip.sequences set exit_trigger_type = 'after_purchase' where id = %s", (seq,))
+    c = add_contact(db, "a@example.com")
+    db.execute("insert into drip.purchases (contact_id, product_id) values (%s, 'one')", (c,))
+    db.execute("insert into drip.purchases (contact_id, product_id) values (%s, 'two')", (c,))
+    assert [e["status"] for e in enrollments(db)] == ["exited", "active"]

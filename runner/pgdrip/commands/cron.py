@@ -53,13 +53,16 @@ def job_name(kind: str, database: str) -> str:
 @click.option("--every", type=click.IntRange(1, 59), default=5, show_default=True,
               help="Dispatch every N minutes.")
 def install(dsn: str | None, every: int) -> None:
-    """Schedule dispatch every N minutes and the sweep daily at 00:00 UTC (idempotent).
+    """Schedule dispatch every N minutes; the anniversary sweep every hour (a date is swept once,
+    as soon as it has begun in the first time zone); the step report's compaction every hour;
+    and pruning (180 days) daily at 03:00 UTC. Idempotent.
 
     \b
     Example:
       pgdrip cron install --dsn postgresql://localhost/app
     """
-    schedules = {"dispatch": f"*/{every} * * * *" if every > 1 else "* * * * *", "sweep": "0 0 * * *"}
+    schedules = {"dispatch": f"*/{every} * * * *" if every > 1 else "* * * * *", "sweep": "0 * * * *",
+                 "compact": "30 * * * *", "prune": "0 3 * * *"}
     with cron_connection(dsn) as (conn, database), conn.transaction():
         for kind, command in JOBS.items():
             name = job_name(kind, database)
