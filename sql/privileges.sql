@@ -33,7 +33,10 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.compose_html(text, text, text, text), drip.compose_text(text, text, text, text),
     drip.is_mailbox_gone(text), drip.outbox_max_attempts(), drip.steps_lock_key(), drip.days_mask(integer[]),
     drip.check_time_zone(text, text), drip.local_instant(timestamp, text),
-    drip.window_opening(timestamptz, text, time, time, integer), drip.next_send_time(timestamptz, text, time, time, integer)
+    drip.window_opening(timestamptz, text, time, time, integer), drip.next_send_time(timestamptz, text, time, time, integer),
+    drip.link_template(text), drip.html_unescape(text), drip.link_token(bytea[], text, bigint, bigint, bigint, integer),
+    drip.read_token(bytea[], text),
+    drip.render_links(text, text, text[], text, text, text, bigint, bigint, bigint, text, bytea[])
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 
@@ -63,10 +66,11 @@ grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_swee
 grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
     drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
     drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[]),
-    drip.publish_mail_settings(jsonb, text), drip.take_send_tokens(double precision, integer),
+    drip.publish_mail_settings(jsonb, text, boolean), drip.take_send_tokens(double precision, integer),
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
     drip.exit_events(text, bigint[], text[]), drip.forecast(timestamptz), drip.compact_step_stats(),
-    drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer)
+    drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer),
+    drip.prune_clicks_batch(timestamptz, bigint, integer)
     to drip_runner;
 
 -- admins: everything a runner does, plus sequences and operator actions
@@ -77,3 +81,7 @@ grant update on drip.contacts to drip_admin;
 grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
     drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
     drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb) to drip_admin;
+-- the web process (`pgdrip serve`): the return path's entry points, and the scanner list
+grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text),
+    drip.unsubscribe_target(text) to drip_admin;
+grant select, insert, update, delete on drip.bot_user_agents to drip_admin;

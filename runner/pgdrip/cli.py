@@ -1,5 +1,6 @@
 """The `pgdrip` command line (click). Every command is thin over the SQL API."""
 
+import signal
 import sys
 from datetime import datetime
 
@@ -7,7 +8,7 @@ import click
 
 from . import __version__, queries
 from .cli_common import PgdripGroup, dsn_option, open_db, resolve_contact, setup_logging
-from .connect import connect, publish_mail_settings, require_schema, resolve_dsn
+from .connect import connect, publish_mail_settings, publish_return_path, require_schema, resolve_dsn
 from .errors import PgdripError
 
 
@@ -84,6 +85,53 @@ def run(dsn: str | None, smtp_url: str | None, once: bool, drain_only: bool, pol
         click.echo(f"sent {stats.sent}, to retry {stats.retried}, failed {stats.failed}")
         return
     runner.run_forever()
+
+
+@main.command()
+@dsn_option
+@click.option("--host", help="Address to listen on [default: $PGDRIP_SERVE_HOST, else 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [default: $PGDRIP_SERVE_PORT, else 8080].")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+def serve(dsn: str | None, host: str | None, port: int | None, log_level: str, log_format: str) -> None:
+    """Serve the return path (tracked links, one-click unsubscribe, /healthz) and the admin pages.
+
+    PGDRIP_PUBLIC_URL and PGDRIP_SECRET (16+ characters) are the address recipients reach this
+    server at and the key of its links; the runner renders links with the same two. Put a TLS
+    reverse proxy in front and list it in PGDRIP_TRUSTED_PROXIES. The admin pages are on only
+    with PGDRIP_ADMIN_PASSWORD (and PGDRIP_ADMIN_USER, default admin). SIGTERM stops it gracefully.
+
+    \b
+    Example:
+      PGDRIP_PUBLIC_URL=https://mail.example.com PGDRIP_SECRET=... \\
+      PGDRIP_ADMIN_PASSWORD=... pgdrip serve --port 8080
+    """
+    import uvicorn
+
+    from .web.app import create_app
+    from .web.config import ServeSettings
+
+    setup_logging(log_level, log_format)
+    dsn = resolve_dsn(dsn)
+    settings = ServeSettings.from_env(dsn, host, port)
+    with connect(dsn) as conn:
+        require_schema(conn)
+        if settings.public_url:
+            publish_return_path(conn, settings.public_url, settings.secret or "")
+        ready = conn.execute(queries.RETURN_PATH_READY).fetchone()["ready"]
+    click.echo(f"pgdrip serve: listening on http://{settings.host}:{settings.port}"
+               + ("" if ready else "; no PGDRIP_PUBLIC_URL and PGDRIP_SECRET yet, so links are not tracked")
+               + f"; admin pages {'at /admin/' if settings.admin_password else 'off (set PGDRIP_ADMIN_PASSWORD)'}",
+               err=True)
+    # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again under the handler it
+    # found: with this one, a graceful stop ends the process with status 0, as `pgdrip run` does
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False,
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=",".join(settings.trusted_proxies) or None, server_header=False,
+                timeout_graceful_shutdown=10)
 
 
 @main.command()

@@ -56,6 +56,15 @@ def publish_mail_settings(conn: psycopg.Connection, settings: "RunSettings") -> 
                                                  "runner": settings.runner_name})
 
 
+def publish_return_path(conn: psycopg.Connection, public_url: str, secret: str) -> None:
+    """`pgdrip serve` shares its PGDRIP_PUBLIC_URL and PGDRIP_SECRET with the database, which makes
+    and checks every token (the runner publishes the same two, with the rest of its settings)."""
+    from psycopg.types.json import Jsonb
+
+    conn.execute(queries.PUBLISH_RETURN_PATH, {"settings": Jsonb({"public_url": public_url, "secret": secret}),
+                                               "by": "pgdrip serve"})
+
+
 def first_line(text: str) -> str:
     """A multi-line libpq message as one line ("connection failed: ...; Is the server running...")."""
     return "; ".join(line.strip() for line in text.strip().splitlines() if line.strip())

@@ -116,3 +116,10 @@ INSERT_SEQUENCE = (f"insert into drip.sequences (name, {', '.join(_SEQUENCE_SETT
                    f"values (%(name)s, {', '.join(f'%({k})s' for k in _SEQUENCE_SETTINGS)}) returning id")
 UPDATE_SEQUENCE = (f"update drip.sequences set {', '.join(f'{k} = %({k})s' for k in _SEQUENCE_SETTINGS)} "
                    "where id = %(id)s")
+
+# --- pgdrip serve: the return path ---------------------------------------------------
+PUBLISH_RETURN_PATH = "select drip.publish_mail_settings(%(settings)s, %(by)s, true)"
+RETURN_PATH_READY = "select public_url is not null and link_key is not null as ready from drip.mail_settings"
+RECORD_CLICK = "select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s) as url"
+UNSUBSCRIBE_TARGET = "select * from drip.unsubscribe_target(%(token)s)"
+UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s) as contact_id"

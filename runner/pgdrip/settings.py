@@ -9,6 +9,7 @@ import hmac
 import os
 import socket
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .embedded import pgdrip_home
@@ -49,6 +50,12 @@ class RunSettings:
     retention_days: int = 180  # 0 keeps everything
     unsubscribe_url: str | None = None  # template with {contact_id} and {token}, served by the user
     unsubscribe_secret: str | None = None
+    public_url: str | None = None  # where recipients reach `pgdrip serve`: tracked links, one-click unsubscribe
+    secret: str | None = None
+    unsubscribe_mailto: str | None = None
+    dkim_key_file: str | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
     brand_header: str = ""
     brand_footer: str = ""
     runner_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -69,6 +76,12 @@ class RunSettings:
             retention_days=_env_int("PGDRIP_RETENTION_DAYS", 180),
             unsubscribe_url=os.environ.get("PGDRIP_UNSUBSCRIBE_URL") or None,
             unsubscribe_secret=os.environ.get("PGDRIP_UNSUBSCRIBE_SECRET") or None,
+            public_url=os.environ.get("PGDRIP_PUBLIC_URL") or None,
+            secret=os.environ.get("PGDRIP_SECRET") or None,
+            unsubscribe_mailto=os.environ.get("PGDRIP_UNSUBSCRIBE_MAILTO") or None,
+            dkim_key_file=os.environ.get("PGDRIP_DKIM_KEY_FILE") or None,
+            dkim_selector=os.environ.get("PGDRIP_DKIM_SELECTOR") or None,
+            dkim_domain=os.environ.get("PGDRIP_DKIM_DOMAIN") or None,
             brand_header=_read_optional(os.environ.get("PGDRIP_BRAND_HEADER")),
             brand_footer=_read_optional(os.environ.get("PGDRIP_BRAND_FOOTER")),
         )
@@ -93,6 +106,15 @@ class RunSettings:
             raise PgdripError("PGDRIP_SWEEP_CATCHUP_DAYS must be between 0 and 366")
         if not 0 <= self.retention_days <= 36500:
             raise PgdripError("PGDRIP_RETENTION_DAYS must be between 0 (keep everything) and 36500")
+        if self.dkim_key_file:
+            if not self.dkim_selector or not self.dkim_domain:
+                raise PgdripError("PGDRIP_DKIM_KEY_FILE needs PGDRIP_DKIM_SELECTOR and PGDRIP_DKIM_DOMAIN")
+            try:
+                key = Path(self.dkim_key_file).read_bytes()
+            except OSError as exc:
+                raise PgdripError(f"cannot read PGDRIP_DKIM_KEY_FILE {self.dkim_key_file}: {exc.strerror}") from None
+            if b"PRIVATE KEY" not in key:
+                raise PgdripError(f"PGDRIP_DKIM_KEY_FILE {self.dkim_key_file} is not a PEM private key")
 
     @property
     def mail_dir(self) -> Path:
@@ -100,12 +122,20 @@ class RunSettings:
 
     def mail_settings(self) -> dict[str, str]:
         """What drip.publish_mail_settings stores and renders into every message."""
-        published = {"brand_header": self.brand_header, "brand_footer": self.brand_footer}
-        if self.unsubscribe_url:
-            published["unsubscribe_url"] = self.unsubscribe_url
-        if self.unsubscribe_secret:
-            published["unsubscribe_secret"] = self.unsubscribe_secret
+        published = {"brand_header": self.brand_header, "brand_footer": self.brand_footer,
+                     "from_address": self.from_address}
+        for key in ("unsubscribe_url", "unsubscribe_secret", "public_url", "secret", "unsubscribe_mailto"):
+            if getattr(self, key):
+                published[key] = getattr(self, key)
         return published
+
+    @cached_property
+    def dkim(self) -> tuple[bytes, bytes, bytes] | None:
+        """(private key, selector, domain) when DKIM signing is set up."""
+        if not self.dkim_key_file:
+            return None
+        return (Path(self.dkim_key_file).read_bytes(), (self.dkim_selector or "").encode(),
+                (self.dkim_domain or "").encode())
 
 
 def unsubscribe_token(secret: str, contact_id: int) -> str:

@@ -19,12 +19,14 @@ begin
             using errcode = '22023', column = p_prefix || 'trigger_value', detail = 'field: ' || p_prefix || 'trigger_value',
                   hint = format('Set %strigger_value to ''birthday'' (contacts.birthday) or ''created'' (contacts.created_at).', p_prefix);
     end if;
-    if p_trigger_type in ('group_added', 'after_first_click') and p_trigger_value !~ '^[0-9]{1,18}$' then
+    if (p_trigger_type = 'group_added' and p_trigger_value !~ '^[0-9]{1,18}$')
+       or (p_trigger_type = 'after_first_click' and p_trigger_value !~ '^([0-9]{1,18}|step:[0-9]{1,18})$') then
         raise exception '% trigger value must be a % id, not %', p_trigger_type,
                 case p_trigger_type when 'group_added' then 'group' else 'mailing' end,
                 quote_literal(left(p_trigger_value, 60))
             using errcode = '22023', column = p_prefix || 'trigger_value', detail = 'field: ' || p_prefix || 'trigger_value',
-                  hint = 'Give the id as digits, such as ''42'', or NULL to match any.';
+                  hint = case p_trigger_type when 'group_added' then 'Give the id as digits, such as ''42'', or NULL to match any.'
+                              else 'Give a mailing id as digits (''42''), step:ID for clicks in the mail of one of pgdrip''s steps (''step:7''), or NULL for any.' end;
     end if;
     if p_trigger_type in ('tag_added', 'after_purchase')
        and (btrim(p_trigger_value) = '' or p_trigger_value ~ '[[:cntrl:]]' or length(p_trigger_value) > 200) then

@@ -1,10 +1,13 @@
--- drip.publish_mail_settings(p_settings jsonb, p_published_by text default null) returns void
--- Stores what the dispatcher renders around every body (see drip.mail_settings). A runner calls
--- it when it starts, with its PGDRIP_* settings, so a bad setting is refused at start (SQLSTATE
--- 22023, COLUMN naming the setting), never message by message. Keys: brand_header,
--- brand_footer, unsubscribe_url, unsubscribe_secret; a missing key clears that setting.
-create or replace function drip.publish_mail_settings(p_settings jsonb, p_published_by text default null)
-returns void
+-- drip.publish_mail_settings(p_settings jsonb, p_published_by text default null, p_partial boolean default false) returns void
+-- Stores what the dispatcher renders into every message (see drip.mail_settings). A runner calls
+-- it when it starts with all its PGDRIP_* settings (a missing key clears that setting); `pgdrip
+-- serve` calls it with p_partial for the return path only (public_url and secret), leaving the
+-- rest. A bad setting is refused there, at start (SQLSTATE 22023, COLUMN naming the setting),
+-- never message by message. Keys: brand_header, brand_footer, unsubscribe_url,
+-- unsubscribe_secret, public_url, secret, unsubscribe_mailto, from_address.
+create or replace function drip.publish_mail_settings(
+    p_settings jsonb, p_published_by text default null, p_partial boolean default false
+) returns void
 language plpgsql volatile
 set search_path = ''
 as $$
@@ -14,6 +17,10 @@ declare
     v_secret text := nullif(p_settings ->> 'unsubscribe_secret', '');
     v_header text := coalesce(p_settings ->> 'brand_header', '');
     v_footer text := coalesce(p_settings ->> 'brand_footer', '');
+    v_public text := rtrim(nullif(btrim(p_settings ->> 'public_url'), ''), '/');
+    v_link_secret text := nullif(p_settings ->> 'secret', '');
+    v_mailto text := nullif(regexp_replace(btrim(p_settings ->> 'unsubscribe_mailto'), '^mailto:', '', 'i'), '');
+    v_from text := nullif(btrim(p_settings ->> 'from_address'), '');
 begin
     if p_settings is null or jsonb_typeof(p_settings) <> 'object' then
         raise exception 'mail settings must be a JSON object'
@@ -22,11 +29,13 @@ begin
     end if;
     select string_agg(k, ', ' order by k) into v_unknown
     from jsonb_object_keys(p_settings) k
-    where k not in ('brand_header', 'brand_footer', 'unsubscribe_url', 'unsubscribe_secret');
+    where k not in ('brand_header', 'brand_footer', 'unsubscribe_url', 'unsubscribe_secret', 'public_url', 'secret',
+                    'unsubscribe_mailto', 'from_address');
     if v_unknown is not null then
         raise exception 'unknown mail setting(s): %', v_unknown
             using errcode = '22023', column = 'p_settings', detail = 'field: p_settings',
-                  hint = 'Use brand_header, brand_footer, unsubscribe_url and unsubscribe_secret.';
+                  hint = 'Use brand_header, brand_footer, unsubscribe_url, unsubscribe_secret, public_url, secret, '
+                         'unsubscribe_mailto and from_address.';
     end if;
     if length(v_header) > 100000 or length(v_footer) > 100000 then
         raise exception 'branding must be at most 100000 characters'
@@ -49,14 +58,47 @@ begin
                       hint = 'Set PGDRIP_UNSUBSCRIBE_SECRET with PGDRIP_UNSUBSCRIBE_URL.';
         end if;
     end if;
+    if v_public is not null and v_public !~* '^(https://[^/?#[:space:]@]+|http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?)(/[^?#[:space:]]*)?$' then
+        raise exception 'the public URL must be https (http only for localhost), not %', quote_literal(left(v_public, 200))
+            using errcode = '22023', column = 'public_url', detail = 'field: public_url',
+                  hint = 'PGDRIP_PUBLIC_URL is where recipients reach `pgdrip serve`, e.g. https://mail.example.com '
+                         '(no query or fragment).';
+    end if;
+    if (v_public is null) <> (v_link_secret is null) then
+        raise exception 'the public URL and the secret go together'
+            using errcode = '22023', column = case when v_public is null then 'public_url' else 'secret' end,
+                  detail = format('field: %s', case when v_public is null then 'public_url' else 'secret' end),
+                  hint = 'Set both PGDRIP_PUBLIC_URL and PGDRIP_SECRET (16 characters or more), or neither.';
+    end if;
+    if length(v_link_secret) < 16 then
+        raise exception 'the secret must be 16 characters or more'
+            using errcode = '22023', column = 'secret', detail = 'field: secret',
+                  hint = 'PGDRIP_SECRET makes links unforgeable: use a long random string.';
+    end if;
+    if v_mailto is not null then
+        perform drip.check_email(v_mailto, 'unsubscribe_mailto');
+    end if;
+
+    if p_partial then
+        update drip.mail_settings
+        set public_url = case when p_settings ? 'public_url' then v_public else public_url end,
+            link_key = case when p_settings ? 'secret' then drip.hmac_pads(convert_to(v_link_secret, 'UTF8'))
+                            else link_key end,
+            published_at = now(), published_by = p_published_by;
+        return;
+    end if;
     update drip.mail_settings
     set brand_header = v_header,
         brand_footer = v_footer,
         unsubscribe_url = v_url,
         unsubscribe_key = case when v_url is not null then drip.hmac_pads(convert_to(v_secret, 'UTF8')) end,
+        public_url = v_public,
+        link_key = drip.hmac_pads(convert_to(v_link_secret, 'UTF8')),
+        unsubscribe_mailto = v_mailto,
+        sender_domain = lower(substring(v_from from '@([^@>[:space:]]+)>?[[:space:]]*$')),
         published_at = now(),
         published_by = p_published_by;
 end
 $$;
-comment on function drip.publish_mail_settings(jsonb, text) is
-    'Stores the branding and unsubscribe settings every later message is rendered with.';
+comment on function drip.publish_mail_settings(jsonb, text, boolean) is
+    'Stores the branding, unsubscribe and tracking settings every later message is rendered with.';

@@ -41,12 +41,17 @@ declare
     v_text_footer text;
     v_unsubscribe_url text;
     v_unsubscribe_key bytea[];
+    v_public_url text;
+    v_link_key bytea[];
+    v_mailto text;
+    v_domain text;
 begin
     -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
     -- steps of a sequence whose steps and enrollment positions are being renumbered.
     perform pg_advisory_xact_lock_shared(drip.steps_lock_key());
-    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key
-    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key
+    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key, m.public_url, m.link_key,
+           m.unsubscribe_mailto, coalesce(m.sender_domain, 'pgdrip')
+    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain
     from drip.mail_settings m;
     v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
     v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
@@ -80,14 +85,16 @@ begin
         from gated g
         where e.id = g.id and g.opens > p_now
     ), planned as (
-        select g.id, g.contact_id, g.last_step_order_sent, g.email, g.first_name, g.last_name, g.reachable,
-               g.zone, g.send_window_start, g.send_window_end, g.send_days_mask,
+        select g.id, g.sequence_id, g.contact_id, g.last_step_order_sent, g.email, g.first_name, g.last_name,
+               g.reachable, g.zone, g.send_window_start, g.send_window_end, g.send_days_mask,
                cur.id as step_id, cur.step_order, cur.subject, cur.html_body, cur.subject_merge, cur.body_merge,
-               cur.text_body, cur.text_merge, nxt.delay_hours as next_delay
+               cur.text_body, cur.text_merge, cur.tracked_html, cur.tracked_merge, cur.tracked_text,
+               cur.tracked_text_merge, cur.link_hrefs, nxt.delay_hours as next_delay
         from gated g
         left join lateral (
             select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge,
-                   st.text_body, st.text_merge
+                   st.text_body, st.text_merge, st.tracked_html, st.tracked_merge, st.tracked_text,
+                   st.tracked_text_merge, st.link_hrefs
             from drip.sequence_steps st
             where st.sequence_id = g.sequence_id and st.active and st.step_order > g.last_step_order_sent
             order by st.step_order limit 1
@@ -100,18 +107,37 @@ begin
         where g.opens <= p_now
     ), queued as (
         insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body, text_body,
-                                 list_unsubscribe)
+                                 list_unsubscribe, message_id, list_id, links)
         select p.id, p.step_id, p.contact_id, p.email,
                pg_catalog.btrim(drip.render_template(p.subject, p.subject_merge, p.first_name, p.last_name, p.email,
                                                      false)),
-               drip.compose_html(drip.render_template(p.html_body, p.body_merge, p.first_name, p.last_name, p.email,
-                                                      true), v_header, v_footer, u.link),
-               drip.compose_text(drip.render_template(p.text_body, p.text_merge, p.first_name, p.last_name, p.email,
-                                                      false), v_text_header, v_text_footer, u.link),
-               '<' || u.link || '>'
+               drip.compose_html(coalesce((t.r).html,
+                                          drip.render_template(p.html_body, p.body_merge, p.first_name, p.last_name,
+                                                               p.email, true)), v_header, v_footer, u.link),
+               drip.compose_text(coalesce((t.r).text_part,
+                                          drip.render_template(p.text_body, p.text_merge, p.first_name, p.last_name,
+                                                               p.email, false)), v_text_header, v_text_footer, u.link),
+               '<' || u.link || '>' || coalesce(', <mailto:' || v_mailto || '?subject=unsubscribe>', ''),
+               '<' || gen_random_uuid() || '@' || v_domain || '>',
+               '<sequence-' || p.sequence_id || '.' || v_domain || '>',
+               (t.r).links
         from planned p
-        cross join lateral (values (drip.unsubscribe_link(v_unsubscribe_url, v_unsubscribe_key, p.contact_id)))
+        -- the visible unsubscribe link and List-Unsubscribe: the user's own URL, else one-click
+        cross join lateral (values (coalesce(
+            drip.unsubscribe_link(v_unsubscribe_url, v_unsubscribe_key, p.contact_id),
+            v_public_url || '/u/' || drip.link_token(v_link_key, 'u', p.contact_id, p.id, p.step_id, 0))))
             as u (link)
+        -- tracked links, when the return path is set up (a one-time filter: nothing runs otherwise)
+        left join lateral (
+            select drip.render_links(
+                       drip.render_template(p.tracked_html, p.tracked_merge, p.first_name, p.last_name, p.email, true),
+                       drip.render_template(p.tracked_text, p.tracked_text_merge, p.first_name, p.last_name, p.email,
+                                            false),
+                       p.link_hrefs, p.first_name, p.last_name, p.email, p.contact_id, p.id, p.step_id, v_public_url,
+                       v_link_key) as r
+            where v_public_url is not null
+            offset 0
+        ) t on true
         where p.step_id is not null and p.reachable
           -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
           -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 % of a batch.

@@ -69,3 +69,31 @@ end
 $$;
 revoke all on function drip.prune_outbox_batch(timestamptz, bigint, integer) from public;
 revoke all on function drip.prune_enrollments_batch(timestamptz, bigint, integer) from public;
+
+-- drip.prune_clicks_batch(p_cutoff timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_id bigint, out done boolean)
+-- The same for recorded clicks (they hold IP addresses and user agents); the step report keeps
+-- their counts.
+create or replace function drip.prune_clicks_batch(
+    p_cutoff timestamptz, p_after_id bigint, p_limit integer,
+    out deleted integer, out last_id bigint, out done boolean
+)
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_ids bigint[];
+    v_oldest timestamptz;
+begin
+    select array_agg(k.id order by k.id), min(k.clicked_at) into v_ids, v_oldest
+    from (select k.id, k.clicked_at from drip.clicks k where k.id > p_after_id order by k.id limit p_limit) k;
+    deleted := 0;
+    last_id := v_ids[cardinality(v_ids)];
+    done := v_ids is null or v_oldest >= p_cutoff;
+    if not done then
+        delete from drip.clicks k where k.id = any (v_ids) and k.clicked_at < p_cutoff;
+        get diagnostics deleted = row_count;
+    end if;
+end
+$$;
+revoke all on function drip.prune_clicks_batch(timestamptz, bigint, integer) from public;

@@ -1,7 +1,8 @@
 -- call drip.prune(p_older_than interval default interval '180 days')
 -- Retention: deletes outbox rows in a final state (sent, failed, cancelled) created longer ago
--- than p_older_than, and finished enrollments (completed, cancelled, exited) that ended longer
--- ago, in batches of 5,000 (drip.prune_outbox_batch, drip.prune_enrollments_batch) with a
+-- than p_older_than, finished enrollments (completed, cancelled, exited) that ended longer ago,
+-- and recorded clicks older than that, in batches of 5,000 (drip.prune_outbox_batch, drip.prune_enrollments_batch,
+-- drip.prune_clicks_batch) with a
 -- commit after each, so it never holds a lock a dispatch waits on for more than one batch.
 -- Reports progress as NOTICEs. Changes no behaviour: drip.step_report keeps its counts, and
 -- drip.pruned_enrollments remembers what re-entry and once-per-date need. One prune at a time:
@@ -48,6 +49,16 @@ begin
         if v_deleted > 0 then
             raise notice 'prune: % finished enrollments deleted', v_total;
         end if;
+    end loop;
+    v_after := 0;
+    v_total := 0;
+    loop
+        select b.deleted, b.last_id, b.done into v_deleted, v_after, v_done
+        from drip.prune_clicks_batch(v_cutoff, v_after, v_batch) b;
+        commit;
+        exit when v_done;
+        v_total := v_total + v_deleted;
+        raise notice 'prune: % clicks deleted', v_total;
     end loop;
     perform pg_catalog.pg_advisory_unlock(7142009002);
 end

@@ -17,6 +17,13 @@ create table drip.sequence_steps (
     -- the text part's template, derived from the HTML once per save (see drip.html_to_text)
     text_body text not null generated always as (drip.html_to_text(html_body)) stored,
     text_merge text[] not null generated always as (drip.merge_forms(drip.html_to_text(html_body))) stored,
+    -- the same with every trackable link marked, for tracked mail (see drip.link_template)
+    tracked_html text not null generated always as ((drip.link_template(html_body)).marked) stored,
+    tracked_merge text[] not null generated always as (drip.merge_forms((drip.link_template(html_body)).marked)) stored,
+    tracked_text text not null generated always as (drip.html_to_text((drip.link_template(html_body)).marked)) stored,
+    tracked_text_merge text[] not null
+        generated always as (drip.merge_forms(drip.html_to_text((drip.link_template(html_body)).marked))) stored,
+    link_hrefs text[] not null generated always as ((drip.link_template(html_body)).hrefs) stored,
     unique (sequence_id, step_order)
 );
 create unique index sequence_steps_key on drip.sequence_steps (sequence_id, key) where key is not null;

@@ -12,6 +12,10 @@ create table drip.outbox (
     text_body text,
     -- the List-Unsubscribe header value, when the settings give one
     list_unsubscribe text,
+    -- the List-Id header value: one list per sequence
+    list_id text,
+    -- where each tracked link leads, in order (a redirect goes nowhere else)
+    links text[],
     status text not null default 'queued'
         constraint outbox_status_check check (status in ('queued', 'sending', 'sent', 'failed', 'cancelled')),
     attempts int not null default 0,

@@ -11,6 +11,13 @@ create table drip.mail_settings (
     unsubscribe_url text,
     -- drip.hmac_pads of PGDRIP_UNSUBSCRIBE_SECRET
     unsubscribe_key bytea[],
+    -- the return path (pgdrip serve): PGDRIP_PUBLIC_URL, and drip.hmac_pads of PGDRIP_SECRET
+    public_url text,
+    link_key bytea[],
+    -- PGDRIP_UNSUBSCRIBE_MAILTO: a second List-Unsubscribe target
+    unsubscribe_mailto text,
+    -- the domain of PGDRIP_FROM: Message-IDs and List-Ids are made under it
+    sender_domain text,
     published_at timestamptz not null default now(),
     published_by text
 );

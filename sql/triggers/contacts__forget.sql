@@ -1,6 +1,6 @@
 -- trigger drip.tg_contacts__forget() on drip.contacts, after delete, per statement
--- Deleting a contact deletes its tags, group memberships, enrollments and outbox rows (none of
--- which carry foreign keys; see their tables).
+-- Deleting a contact deletes its tags, group memberships, enrollments, outbox rows, clicks and
+-- unsubscribe records (none of which carry foreign keys; see their tables).
 create or replace function drip.tg_contacts__forget() returns trigger
 language plpgsql
 security definer
@@ -11,6 +11,8 @@ begin
     delete from drip.group_members g using old_rows d where g.contact_id = d.id;
     delete from drip.outbox o using old_rows d where o.contact_id = d.id;
     delete from drip.enrollments e using old_rows d where e.contact_id = d.id;
+    delete from drip.clicks k using old_rows d where k.contact_id = d.id;
+    delete from drip.unsubscribes u using old_rows d where u.contact_id = d.id;
     return null;
 end
 $$;

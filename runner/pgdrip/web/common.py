@@ -1,0 +1,60 @@
+"""What the handlers share: a pooled connection, templates, the access log without tokens."""
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+access = logging.getLogger("pgdrip.serve.access")
+
+# tokens are credentials: the access log shows /c/… and /u/…, never the token
+_TOKEN_PATH = re.compile(r"^/(c|u)/[^/]*")
+
+
+@asynccontextmanager
+async def db(request: Request, timeout: float = 10.0) -> AsyncIterator[psycopg.AsyncConnection]:
+    pool: AsyncConnectionPool = request.app.state.pool
+    async with pool.connection(timeout=timeout) as conn:
+        yield conn
+
+
+def render(request: Request, name: str, context: dict, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+class AccessLog:
+    """One line per request: method, path (tokens cut), status, milliseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            path = _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", scope.get("path", ""))[:200]
+            access.info("%s %s %s %.1fms", scope.get("method"), path, status, (time.perf_counter() - started) * 1000)

@@ -1,0 +1,61 @@
+"""`pgdrip serve` configuration: flags, then PGDRIP_* environment variables, then defaults."""
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..errors import PgdripError
+
+_LOCAL_HTTP = re.compile(r"^http://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?(/.*)?$", re.IGNORECASE)
+
+
+@dataclass
+class ServeSettings:
+    dsn: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+    secret: str | None = None
+    trusted_proxies: list[str] = field(default_factory=list)
+    admin_user: str = "admin"
+    admin_password: str | None = None
+    metrics: bool = True
+    pool_size: int = 8
+
+    @classmethod
+    def from_env(cls, dsn: str, host: str | None, port: int | None) -> "ServeSettings":
+        s = cls(
+            dsn=dsn,
+            host=host or os.environ.get("PGDRIP_SERVE_HOST") or "127.0.0.1",
+            port=port or int(os.environ.get("PGDRIP_SERVE_PORT") or 8080),
+            public_url=(os.environ.get("PGDRIP_PUBLIC_URL") or "").rstrip("/") or None,
+            secret=os.environ.get("PGDRIP_SECRET") or None,
+            trusted_proxies=[p.strip() for p in (os.environ.get("PGDRIP_TRUSTED_PROXIES") or "").split(",")
+                             if p.strip()],
+            admin_user=os.environ.get("PGDRIP_ADMIN_USER") or "admin",
+            admin_password=os.environ.get("PGDRIP_ADMIN_PASSWORD") or None,
+            metrics=(os.environ.get("PGDRIP_METRICS") or "on").lower() not in ("off", "0", "false", "no"),
+        )
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise PgdripError("the port must be between 1 and 65535")
+        if self.public_url and not (self.public_url.lower().startswith("https://")
+                                    or _LOCAL_HTTP.match(self.public_url)):
+            raise PgdripError("PGDRIP_PUBLIC_URL must be https (http only for localhost, 127.0.0.1 or [::1])")
+        if bool(self.public_url) != bool(self.secret):
+            raise PgdripError("PGDRIP_PUBLIC_URL and PGDRIP_SECRET go together: set both, or neither")
+        if self.secret and len(self.secret) < 16:
+            raise PgdripError("PGDRIP_SECRET must be 16 characters or more")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise PgdripError(f"PGDRIP_TRUSTED_PROXIES: {proxy!r} is not an IP address or network") from None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))

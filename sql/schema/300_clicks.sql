@@ -1,0 +1,20 @@
+-- table drip.clicks
+-- Every request of a tracked link (`pgdrip serve`): which message and link, when, from where,
+-- and whether it was judged a bot (bot_reason) or a person. A person's first click in a message
+-- is also written to drip.link_clicks, which fires after_first_click.
+create table drip.clicks (
+    id bigint generated always as identity primary key,
+    contact_id bigint not null,
+    enrollment_id bigint not null,
+    step_id bigint not null,
+    -- 1..n: the message's links in order; 0: the honeypot no person sees
+    link_no integer not null,
+    url text,
+    clicked_at timestamptz not null default now(),
+    ip inet,
+    user_agent text,
+    method text not null,
+    -- NULL: a person
+    bot_reason text
+);
+create index clicks_message on drip.clicks (contact_id, enrollment_id, step_id, clicked_at);

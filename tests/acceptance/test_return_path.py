@@ -1,0 +1,156 @@
+"""The return path end to end: the real `pgdrip run` sends to aiosmtpd, the real `pgdrip serve`
+answers the links found in the received mail; the rows and the triggered enrollments are
+checked in the database."""
+
+import re
+from email.message import Message
+
+import httpx
+import pytest
+
+from tests.acceptance.cli import pgdrip
+from tests.acceptance.serve_process import serving
+from tests.helpers import add_contact, add_sequence, add_tag, tag
+
+SECRET = "a-long-random-secret-for-tests"
+BODY = ('<p>Hi {{FirstName}}, <a href="https://example.com/a?x=1&amp;e={{Email}}">read this</a>, '
+        '<a href="https://example.com/b">or that</a>, <a href="mailto:help@example.com">write</a>, '
+        '<a data-pgdrip-notrack href="https://example.com/private">private</a>, <a href="#top">top</a>.</p>')
+BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"}
+
+
+def part(msg: Message, subtype: str) -> str:
+    for p in msg.walk():
+        if p.get_content_type() == f"text/{subtype}":
+            return p.get_payload(decode=True).decode()
+    raise AssertionError(f"no text/{subtype} part")
+
+
+def hrefs(html: str) -> list[str]:
+    return re.findall(r'href="([^"]*)"', html)
+
+
+@pytest.fixture
+def world(db):
+    seq = add_sequence(db, "tag_added", "news", steps=[(0, "Hello {{FirstName}}", BODY)], name="News")
+    step = db.execute("select id from drip.sequence_steps where sequence_id = %s", (seq,)).fetchone()["id"]
+    follow_up = add_sequence(db, "after_first_click", f"step:{step}", steps=[(24, "Glad you looked", "<p>:)</p>")],
+                             name="Follow-up")
+    ada = add_contact(db, "ada@example.com", "Ada")
+    tag(db, ada, add_tag(db, "news"))
+    return {"step": step, "follow_up": follow_up, "ada": ada}
+
+
+def send(dsn, smtp, home, server) -> tuple[Message, dict]:
+    env = {"PGDRIP_PUBLIC_URL": server.url, "PGDRIP_SECRET": SECRET, "PGDRIP_FROM": "News <news@example.com>",
+           "PGDRIP_UNSUBSCRIBE_MAILTO": "unsubscribe@example.com"}
+    r = pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=home, env=env)
+    assert r.returncode == 0, r.stderr
+    [msg] = smtp.handler.messages
+    return msg, env
+
+
+def test_links_clicks_and_one_click_unsubscribe(dsn, db, smtp, tmp_home, world):
+    with serving(dsn, tmp_home, {"PGDRIP_PUBLIC_URL": "", "PGDRIP_SECRET": ""}) as server:
+        msg, _ = send(dsn, smtp, tmp_home, server)
+        html, text = part(msg, "html"), part(msg, "plain")
+        links = hrefs(html)
+        tracked = [h for h in links if h.startswith(f"{server.url}/c/")]
+        # the honeypot first, then the two trackable links; mailto, the opted-out link and the anchor untouched
+        assert len(tracked) == 3 and links[0] == tracked[0]
+        assert "mailto:help@example.com" in links and "https://example.com/private" in links and "#top" in links
+        assert "https://example.com/a" not in html and "https://example.com/b" not in html
+        honeypot, first, second = tracked
+        assert f"read this ({first})" in text and f"or that ({second})" in text  # the same tracked links
+        unsubscribe = next(h for h in links if h.startswith(f"{server.url}/u/"))
+        assert f"Unsubscribe: {unsubscribe}" in text
+        assert msg["List-Unsubscribe"] == f"<{unsubscribe}>, <mailto:unsubscribe@example.com?subject=unsubscribe>"
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        news = db.execute("select id from drip.sequences where name = 'News'").fetchone()["id"]
+        assert msg["List-Id"] == f"<sequence-{news}.example.com>"
+        assert msg["Message-ID"].endswith("@example.com>")
+
+        with httpx.Client(headers=BROWSER, follow_redirects=False, timeout=10) as http:
+            r = http.get(first)
+            assert r.status_code == 302 and r.headers["location"] == "https://example.com/a?x=1&e=ada@example.com"
+            assert r.headers["referrer-policy"] == "no-referrer"
+            assert http.head(second).status_code == 302  # answered, but a HEAD is a bot
+            forged = first[:-10] + ("B" if first[-10] != "B" else "C") + first[-9:]
+            assert http.get(forged).status_code == 404
+            assert http.get(first[:-5]).status_code == 404  # truncated
+            assert http.get(f"{server.url}/c/" + "A" * 10_000).status_code in (404, 414)
+            page = http.get(unsubscribe)
+            assert page.status_code == 200 and "<form" in page.text and "a•••@example.com" in page.text
+            assert db.execute("select unsubscribed_at from drip.contacts").fetchone()["unsubscribed_at"] is None
+            assert http.post(unsubscribe).status_code == 415  # no form at all
+            assert http.post(unsubscribe, content=b"hello", headers={"content-type": "text/plain"}).status_code == 415
+            assert http.post(unsubscribe, data={"List-Unsubscribe": "Yes"}).status_code == 400
+            assert http.post(unsubscribe, content=b"x" * 100_000,
+                             headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 413
+            assert db.execute("select unsubscribed_at from drip.contacts").fetchone()["unsubscribed_at"] is None
+            for _ in range(2):  # RFC 8058: repeatable, no redirect, no cookie
+                done = http.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
+                assert done.status_code == 200 and "set-cookie" not in done.headers
+            forged_unsub = unsubscribe[:-10] + ("B" if unsubscribe[-10] != "B" else "C") + unsubscribe[-9:]
+            assert http.post(forged_unsub, data={"List-Unsubscribe": "One-Click"}).status_code == 404
+            assert http.get(honeypot).status_code == 204
+        log = server.log
+    clicks = db.execute("select link_no, method, bot_reason from drip.clicks order by id").fetchall()
+    assert clicks == [{"link_no": 1, "method": "GET", "bot_reason": None},
+                      {"link_no": 2, "method": "HEAD", "bot_reason": "HEAD request"},
+                      {"link_no": 0, "method": "GET", "bot_reason": "honeypot link"}]
+    # the person's first click went into link_clicks and started the follow-up sequence
+    assert db.execute("select contact_id, mailing_id, step_id, url from drip.link_clicks").fetchall() == [
+        {"contact_id": world["ada"], "mailing_id": world["step"], "step_id": world["step"],
+         "url": "https://example.com/a?x=1&e=ada@example.com"}]
+    follow = db.execute("select status from drip.enrollments where sequence_id = %s", (world["follow_up"],)
+                        ).fetchall()
+    assert follow == [{"status": "cancelled"}]  # enrolled by the click, then cancelled by the unsubscribe
+    assert db.execute("select count(*) n from drip.unsubscribes where step_id = %s", (world["step"],)
+                      ).fetchone()["n"] == 1
+    report = db.execute("select clicks, bot_clicks, unique_clickers, unsubscribes, sent from drip.step_report "
+                        "where step_id = %s", (world["step"],)).fetchone()
+    assert report == {"clicks": 1, "bot_clicks": 2, "unique_clickers": 1, "unsubscribes": 1, "sent": 1}
+    # the access log names no token
+    assert "GET /c/… 302" in log and "POST /u/… 200" in log
+    for token_url in (first, second, unsubscribe):
+        assert token_url.rsplit("/", 1)[1] not in log
+
+
+def test_a_forged_or_stale_token_writes_nothing(dsn, db, smtp, tmp_home, world):
+    with serving(dsn, tmp_home, {"PGDRIP_PUBLIC_URL": "", "PGDRIP_SECRET": ""}) as server:
+        msg, _ = send(dsn, smtp, tmp_home, server)
+        links = [h for h in hrefs(part(msg, "html")) if "/c/" in h or "/u/" in h]
+        db.execute("delete from drip.contacts where id = %s", (world["ada"],))  # a contact who is gone
+        with httpx.Client(headers=BROWSER, timeout=10) as http:
+            assert {http.get(link).status_code for link in links} == {404}
+            assert {http.post(link, data={"List-Unsubscribe": "One-Click"}).status_code
+                    for link in links if "/u/" in link} == {404}
+    assert db.execute("select (select count(*) from drip.clicks) + (select count(*) from drip.link_clicks) "
+                      "+ (select count(*) from drip.unsubscribes) n").fetchone()["n"] == 0
+
+
+def test_serve_refuses_a_public_url_that_is_not_https_or_local(dsn, tmp_home):
+    r = pgdrip("serve", dsn=dsn, home=tmp_home, timeout=20,
+               env={"PGDRIP_PUBLIC_URL": "http://mail.example.com", "PGDRIP_SECRET": SECRET})
+    assert r.returncode != 0 and "must be https" in r.stderr and "Traceback" not in r.stderr
+    r = pgdrip("serve", dsn=dsn, home=tmp_home, timeout=20, env={"PGDRIP_PUBLIC_URL": "https://mail.example.com"})
+    assert r.returncode != 0 and "go together" in r.stderr
+    assert "Example:" in pgdrip("serve", "--help").stdout
+
+
+def test_the_runner_refuses_a_public_url_without_its_secret(dsn, db, tmp_home):
+    r = pgdrip("run", "--once", dsn=dsn, home=tmp_home, env={"PGDRIP_PUBLIC_URL": "https://mail.example.com"})
+    assert r.returncode != 0 and "secret" in r.stderr and "Traceback" not in r.stderr
+    r = pgdrip("run", "--once", dsn=dsn, home=tmp_home,
+               env={"PGDRIP_PUBLIC_URL": "http://mail.example.com", "PGDRIP_SECRET": SECRET})
+    assert r.returncode != 0 and "public_url" in r.stderr
+
+
+def test_healthz_says_when_the_database_is_gone(dsn, db, tmp_home, server_dsn):
+    with serving(dsn, tmp_home) as server:
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        db.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                   "where datname = current_database() and application_name = 'pgdrip-serve'")
+        # the pool notices the dead connection and makes a new one: still healthy
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
