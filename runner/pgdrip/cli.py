@@ -136,34 +136,6 @@ def serve(dsn: str | None, host: str | None, port: int | None, log_level: str, l
 
 @main.command()
 @dsn_option
-@click.option("--smtp", "smtp_url", envvar="PGDRIP_SMTP_URL", metavar="URL", help="Send through SMTP instead.")
-def demo(dsn: str | None, smtp_url: str | None) -> None:
-    """See pgdrip work in under a minute: a welcome sequence, three contacts, one run.
-
-    \b
-    Example:
-      pgdrip demo          # uses the embedded PostgreSQL, writes .eml files
-    """
-    from .daemon import Runner
-    from .senders import make_sender_factory
-    from .settings import RunSettings
-
-    settings = RunSettings.from_env(smtp_url=smtp_url)
-    factory, target = make_sender_factory(settings.smtp_url, settings.mail_dir)
-    dsn = resolve_dsn(dsn)
-    with connect(dsn) as conn:
-        require_schema(conn)
-        publish_mail_settings(conn, settings)
-        with conn.transaction():
-            for statement in queries.DEMO_SETUP:
-                conn.execute(statement)
-    stats = Runner(dsn, settings, factory).run_once()
-    click.echo(f"demo: 3 contacts tagged 'welcome'; {stats.sent} message(s) sent to {target}")
-    click.echo("the next two emails of the sequence are due in 24 hours and 7 days: see `pgdrip enrollments`")
-
-
-@main.command()
-@dsn_option
 @click.option("--now", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
               help="Dispatch as if it were this time (UTC) [default: now].")
 def dispatch(dsn: str | None, at: datetime | None) -> None:
@@ -228,9 +200,9 @@ def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | 
 
 
 def _register() -> None:
-    from .commands import apply, campaigns, cron, operate, sequences
+    from .commands import apply, campaigns, cron, demo, operate, sequences
 
-    for module in (apply, campaigns, cron, operate, sequences):
+    for module in (apply, campaigns, cron, demo, operate, sequences):
         module.register(main)
 
 

@@ -21,7 +21,15 @@ def test_demo_on_the_embedded_server_writes_mail_and_prints_the_dsn(embedded_hom
     mails = list((embedded_home / "mail").glob("*.eml"))
     assert len(mails) == 3
     assert any(b"Subject: Welcome, Ada!" in m.read_bytes() for m in mails)
+    # the return path at work: a tracked link followed, a one-click unsubscribe, both recorded
+    assert "Ada followed her tracked link: 302 -> https://example.com/getting-started" in r.stdout
+    assert "one-click unsubscribe link (RFC 8058 POST): 200" in r.stdout
+    assert "/admin/" in r.stdout
     dsn = r.stderr.split("connect with: ")[1].split()[0]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("select count(*) from drip.link_clicks").fetchone()[0] == 1
+        assert conn.execute("select email from drip.contacts where unsubscribed_at is not null").fetchall() == [
+            ("grace@example.com",)]
     # the server keeps running for applications, and a second run reuses it
     with psycopg.connect(dsn) as conn:
         assert conn.execute("select count(*) from drip.outbox where status = 'sent'").fetchone()[0] == 3

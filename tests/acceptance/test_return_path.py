@@ -3,6 +3,8 @@ answers the links found in the received mail; the rows and the triggered enrollm
 checked in the database."""
 
 import re
+import shutil
+import subprocess
 from email.message import Message
 
 import httpx
@@ -154,3 +156,68 @@ def test_healthz_says_when_the_database_is_gone(dsn, db, tmp_home, server_dsn):
                    "where datname = current_database() and application_name = 'pgdrip-serve'")
         # the pool notices the dead connection and makes a new one: still healthy
         assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+
+
+def spamassassin(raw: bytes) -> tuple[float, list[str]]:
+    """SpamAssassin's local rules only (-L, no network): the score and the rules hit."""
+    out = subprocess.run(["spamassassin", "-t", "-L", "--configpath=/usr/share/spamassassin"], input=raw,
+                         capture_output=True, timeout=120).stdout.decode()
+    status = " ".join(re.search(r"^X-Spam-Status: (.*?)\n(?!\s)", out, re.M | re.S).group(1).split())
+    score = float(re.search(r"score=(-?[0-9.]+)", status).group(1))
+    rules = re.search(r"tests=(\S*)", status).group(1)
+    return score, [r for r in rules.split(",") if r and r != "none"]
+
+
+@pytest.mark.skipif(shutil.which("spamassassin") is None,
+                    reason="spamassassin is not installed (apt-get install spamassassin; CI installs it)")
+@pytest.mark.parametrize("setup", ["return path", "own unsubscribe URL"])
+def test_a_receiving_filter_finds_nothing_to_hold_against_the_mail(dsn, db, smtp, tmp_home, world, setup):
+    env = ({"PGDRIP_PUBLIC_URL": "https://mail.example.com", "PGDRIP_SECRET": SECRET} if setup == "return path" else
+           {"PGDRIP_UNSUBSCRIBE_URL": "https://example.com/u?c={contact_id}&t={token}",
+            "PGDRIP_UNSUBSCRIBE_SECRET": SECRET})
+    db.execute("update drip.sequence_steps set html_body = '<p>Hi {{FirstName}}, short and sweet.</p>'")
+    r = pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home,
+               env={**env, "PGDRIP_FROM": "News <news@example.com>"})
+    assert r.returncode == 0, r.stderr
+    score, rules = spamassassin(smtp.handler.raw[0])
+    assert [rule for rule in rules if rule.startswith(("LIST_", "MSGID_", "MIME_"))] == [], rules
+    assert score <= 0.5, (score, rules)
+
+
+def test_dkim_signs_both_list_unsubscribe_headers_and_verifies(dsn, db, smtp, tmp_home, tmp_path, world):
+    import base64
+
+    import dkim
+
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    public_der = subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"], check=True,
+                                capture_output=True).stdout
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public_der)
+    env = {"PGDRIP_PUBLIC_URL": "https://mail.example.com", "PGDRIP_SECRET": SECRET,
+           "PGDRIP_FROM": "News <news@example.com>", "PGDRIP_DKIM_KEY_FILE": str(key),
+           "PGDRIP_DKIM_SELECTOR": "drip", "PGDRIP_DKIM_DOMAIN": "example.com"}
+    r = pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home, env=env)
+    assert r.returncode == 0, r.stderr
+    raw = smtp.handler.raw[0]
+    asked: list[bytes] = []
+
+    def dns(name: bytes, timeout: float = 5) -> bytes:  # the DNS stub: the selector's TXT record
+        asked.append(name)
+        return record if name == b"drip._domainkey.example.com." else b""
+
+    assert dkim.verify(raw, dnsfunc=dns)
+    assert asked == [b"drip._domainkey.example.com."]
+    signature = " ".join(smtp.handler.messages[0]["DKIM-Signature"].split())
+    signed = re.search(r"h=([^;]*)", signature).group(1).replace(" ", "").lower().split(":")
+    assert {"list-unsubscribe", "list-unsubscribe-post", "list-id", "from", "subject"} <= set(signed)
+    tampered = raw.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+                           b"List-Unsubscribe-Post: List-Unsubscribe=Two-Clicks")
+    assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_a_dkim_key_that_cannot_be_read_is_refused_at_start(dsn, db, tmp_home, tmp_path):
+    r = pgdrip("run", "--once", dsn=dsn, home=tmp_home,
+               env={"PGDRIP_DKIM_KEY_FILE": str(tmp_path / "missing.pem"), "PGDRIP_DKIM_SELECTOR": "s",
+                    "PGDRIP_DKIM_DOMAIN": "example.com"})
+    assert r.returncode != 0 and "PGDRIP_DKIM_KEY_FILE" in r.stderr and "Traceback" not in r.stderr
