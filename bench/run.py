@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import campaigns  # noqa: E402
 import core  # noqa: E402
 import delivery  # noqa: E402
+import web  # noqa: E402
 from common import Figure, connect, server_dsn  # noqa: E402
 
 
@@ -25,8 +26,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is reported")
-    parser.add_argument("--only", default="core,sweep,campaigns,delivery",
-                        help="comma list of: core, sweep, campaigns, delivery")
+    parser.add_argument("--only", default="core,sweep,campaigns,delivery,web",
+                        help="comma list of: core, sweep, campaigns, delivery, web")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     only = set(args.only.split(","))
@@ -67,6 +68,8 @@ def main() -> None:
             add(backlog)
         add(delivery.bench_latency(base, 20 if args.quick else 40, home))
         add(delivery.bench_memory(base, 2_000 if args.quick else 10_000, home))
+    if "web" in only:
+        add(web.bench_redirects(base, runs, 5 if args.quick else 10))
     print(f"\n{len(figures)} figures in {time.time() - started:.0f} s")
 
 

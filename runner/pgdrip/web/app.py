@@ -21,9 +21,7 @@ MAX_BODY = 1024 * 1024  # the admin forms (step bodies) are the largest bodies a
 def create_app(settings: ServeSettings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # check: a connection the server dropped (restart, failover) is replaced before it is used
         pool = AsyncConnectionPool(settings.dsn, min_size=1, max_size=settings.pool_size, open=False,
-                                   check=AsyncConnectionPool.check_connection,
                                    kwargs={"autocommit": True, "row_factory": dict_row,
                                            "application_name": "pgdrip-serve"})
         await pool.open(wait=True, timeout=15)

@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import queries
-from .common import db, render
+from .common import fetch_one, render
 
 log = logging.getLogger("pgdrip.serve")
 
@@ -30,10 +30,9 @@ def client_ip(request: Request) -> str | None:
 
 async def tracked_link(request: Request) -> Response:
     """GET or HEAD /c/TOKEN: record the click, redirect to the URL stored with the message."""
-    async with db(request) as conn:
-        row = await (await conn.execute(queries.RECORD_CLICK, {
-            "token": request.path_params["token"], "method": request.method, "ip": client_ip(request),
-            "agent": request.headers.get("user-agent", "")})).fetchone()
+    row = await fetch_one(request, queries.RECORD_CLICK, {
+        "token": request.path_params["token"], "method": request.method, "ip": client_ip(request),
+        "agent": request.headers.get("user-agent", "")})
     url = row["url"]
     if url is None:
         return not_found(request)
@@ -44,9 +43,7 @@ async def tracked_link(request: Request) -> Response:
 
 async def unsubscribe_page(request: Request) -> Response:
     """GET /u/TOKEN: a page with a button. It never unsubscribes by itself (scanners GET links)."""
-    async with db(request) as conn:
-        target = await (await conn.execute(queries.UNSUBSCRIBE_TARGET,
-                                           {"token": request.path_params["token"]})).fetchone()
+    target = await fetch_one(request, queries.UNSUBSCRIBE_TARGET, {"token": request.path_params["token"]})
     if target is None:
         return not_found(request)
     return render(request, "unsubscribe.html", {"target": target}, headers=NO_REFERRER)
@@ -71,9 +68,7 @@ async def unsubscribe(request: Request) -> Response:
     if form is None or form.get("List-Unsubscribe") != "One-Click":
         return PlainTextResponse("Expected the body List-Unsubscribe=One-Click (RFC 8058).\n", status_code=400)
     via = "page" if form.get("from") == "page" else "one-click"
-    async with db(request) as conn:
-        row = await (await conn.execute(queries.UNSUBSCRIBE_BY_TOKEN,
-                                        {"token": request.path_params["token"], "via": via})).fetchone()
+    row = await fetch_one(request, queries.UNSUBSCRIBE_BY_TOKEN, {"token": request.path_params["token"], "via": via})
     if row["contact_id"] is None:
         return not_found(request)
     if via == "page":
@@ -106,8 +101,7 @@ async def _form(request: Request, content_type: str, body: bytes) -> dict[str, s
 async def healthz(request: Request) -> Response:
     """200 while the database answers, 503 otherwise."""
     try:
-        async with db(request, timeout=3) as conn:
-            await conn.execute(queries.PROBE)
+        await fetch_one(request, queries.PROBE, {}, timeout=3)
     except Exception as exc:  # the pool's timeout, a lost server: not healthy, and say why
         log.warning("healthz: database unavailable (%s)", " ".join(str(exc).split()))
         return PlainTextResponse("database unavailable\n", status_code=503)
