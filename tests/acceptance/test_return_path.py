@@ -221,3 +221,15 @@ def test_a_dkim_key_that_cannot_be_read_is_refused_at_start(dsn, db, tmp_home, t
                env={"PGDRIP_DKIM_KEY_FILE": str(tmp_path / "missing.pem"), "PGDRIP_DKIM_SELECTOR": "s",
                     "PGDRIP_DKIM_DOMAIN": "example.com"})
     assert r.returncode != 0 and "PGDRIP_DKIM_KEY_FILE" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("trusted,expected", [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.7")])
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(dsn, db, smtp, tmp_home, world, trusted, expected):
+    with serving(dsn, tmp_home, {"PGDRIP_PUBLIC_URL": "", "PGDRIP_SECRET": "",
+                                 "PGDRIP_TRUSTED_PROXIES": trusted}) as server:
+        msg, _ = send(dsn, smtp, tmp_home, server)
+        link = [h for h in hrefs(part(msg, "html")) if "/c/" in h][1]
+        db.execute("update drip.outbox set sent_at = now() - interval '1 hour'")
+        r = httpx.get(link, headers={**BROWSER, "X-Forwarded-For": "203.0.113.7"})
+        assert r.status_code == 302
+    assert [str(r["ip"]) for r in db.execute("select ip from drip.clicks")] == [expected]

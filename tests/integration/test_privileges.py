@@ -68,12 +68,14 @@ def test_admin_manages_sequences(db):
 # docs/RELIABILITY.md quotes these two lists: change them together.
 # Committing procedures cannot carry SET; the pure SQL expression helpers must not, or the planner
 # would not inline them (10x slower dispatch). All of them qualify every name.
-UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html_escape", "merge_value", "month_day",
-            "next_send_time", "outbox_max_attempts", "prune", "render_merge", "render_subject", "render_template",
-            "steps_lock_key", "sweep_due", "unsubscribe_link", "unsubscribe_token", "utc_date"]
+UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html_escape", "html_unescape",
+            "link_token", "merge_value", "month_day", "next_send_time", "outbox_max_attempts", "prune", "render_merge",
+            "render_subject", "render_template", "steps_lock_key", "sweep_due", "unsubscribe_link",
+            "unsubscribe_token", "utc_date"]
 # Narrow entry points that act beyond the caller's own grants.
-SECURITY_DEFINER = ["enroll_events", "exit_events", "fire_trigger", "prune_enrollments_batch", "prune_outbox_batch",
-                    "tg_contacts__forget", "tg_contacts__stop", "tg_sequences__protect"]
+SECURITY_DEFINER = ["enroll_events", "exit_events", "fire_trigger", "prune_clicks_batch", "prune_enrollments_batch",
+                    "prune_outbox_batch", "record_click", "tg_contacts__forget", "tg_contacts__stop",
+                    "tg_sequences__protect", "unsubscribe_by_token", "unsubscribe_target"]
 
 
 def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_definer(db):
