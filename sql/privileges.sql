@@ -85,3 +85,14 @@ grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigi
 grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text),
     drip.unsubscribe_target(text) to drip_admin;
 grant select, insert, update, delete on drip.bot_user_agents to drip_admin;
+-- the admin pages (`pgdrip serve`, /admin/): sessions, forms, lists and actions
+grant select, insert, update, delete on drip.admin_sessions to drip_admin;
+grant insert on drip.unsubscribes to drip_admin;
+grant execute on function drip.admin_session_open(text, bytea, text), drip.admin_session(bytea),
+    drip.admin_session_close(bytea), drip.prefab(text), drip.save_sequence(bigint, jsonb, jsonb),
+    drip.duplicate_sequence(bigint, text), drip.set_sequence_active(bigint, boolean),
+    drip.preview_message(text, text, bigint, bigint), drip.check_enrollment_filter(text, integer),
+    drip.sequence_enrollments(bigint, text, text, bigint, bigint, integer), drip.count_enrollments(bigint, text, text),
+    drip.cancel_enrollments(bigint, text, text), drip.contact_enrollments(bigint), drip.contact_history(bigint, integer),
+    drip.unsubscribe_contact(bigint, text), drip.forecast_summary(timestamptz), drip.failed_messages(bigint, integer)
+    to drip_admin;

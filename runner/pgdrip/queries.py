@@ -131,3 +131,46 @@ RETURN_PATH_READY = "select public_url is not null and link_key is not null as r
 RECORD_CLICK = "select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s) as url"
 UNSUBSCRIBE_TARGET = "select * from drip.unsubscribe_target(%(token)s)"
 UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s) as contact_id"
+
+# --- pgdrip serve: the admin pages -----------------------------------------------
+ADMIN_ROLE = ("select pg_has_role(session_user, 'drip_admin', 'MEMBER') as can, "
+              "current_setting('is_superuser') = 'on' as superuser")
+SET_ADMIN_ROLE = "set role drip_admin"
+ADMIN_SESSION_OPEN = "select drip.admin_session_open(%(user)s, %(hash)s, %(csrf)s)"
+ADMIN_SESSION = "select * from drip.admin_session(%(hash)s)"
+ADMIN_SESSION_CLOSE = "select drip.admin_session_close(%(hash)s)"
+ADMIN_SEQUENCES = ("select * from drip.sequence_list "
+                   "where (%(q)s::text is null or name ilike '%%' || %(q)s || '%%') "
+                   "and (%(trigger)s::text is null or trigger_type = %(trigger)s) "
+                   "order by {order} limit %(limit)s offset %(offset)s")
+ADMIN_SEQUENCE_COUNT = ("select count(*) as n from drip.sequences "
+                        "where (%(q)s::text is null or name ilike '%%' || %(q)s || '%%') "
+                        "and (%(trigger)s::text is null or trigger_type = %(trigger)s)")
+ADMIN_SEQUENCE_SORTS = {"name": "lower(name) {dir}, id", "trigger": "trigger_type {dir}, lower(name), id",
+                        "steps": "step_count {dir}, id", "enrollments": "active_enrollments {dir}, id",
+                        "status": "active {dir}, lower(name), id", "sent": "sent {dir}, id",
+                        "clicks": "clicks {dir}, id", "unsubscribes": "unsubscribes {dir}, id", "id": "id {dir}"}
+ADMIN_STEPS = ("select id, step_order, delay_hours, subject, html_body, active from drip.sequence_steps "
+               "where sequence_id = %(id)s order by step_order")
+ADMIN_PREFAB = "select drip.prefab(%(prefab)s) as prefab"
+ADMIN_SAVE_SEQUENCE = "select drip.save_sequence(%(id)s, %(sequence)s, %(steps)s) as id"
+ADMIN_DUPLICATE = "select drip.duplicate_sequence(%(id)s) as id"
+ADMIN_SET_ACTIVE = "select drip.set_sequence_active(%(id)s, %(active)s) as changed"
+ADMIN_PREVIEW = ("select * from drip.preview_message(%(subject)s, %(html_body)s, %(contact)s, "
+                 "coalesce(%(step)s::bigint, 0))")
+ADMIN_TIME_ZONES = "select name from drip.time_zones order by name"
+ADMIN_ENROLLMENTS = ("select * from drip.sequence_enrollments(%(id)s, %(status)s, %(email)s, %(after_contact)s, "
+                     "%(after_id)s, %(limit)s)")
+ADMIN_COUNT_ENROLLMENTS = "select drip.count_enrollments(%(id)s, %(status)s, %(email)s) as n"
+ADMIN_CANCEL_ENROLLMENTS = "select drip.cancel_enrollments(%(id)s, %(status)s, %(email)s) as n"
+ADMIN_CONTACT = ("select id, email, first_name, last_name, birthday, time_zone, created_at, unsubscribed_at, "
+                 "bounced_at from drip.contacts where id = %(id)s")
+ADMIN_CONTACT_ENROLLMENTS = "select * from drip.contact_enrollments(%(id)s)"
+ADMIN_CONTACT_HISTORY = "select * from drip.contact_history(%(id)s)"
+ADMIN_UNSUBSCRIBE = "select drip.unsubscribe_contact(%(id)s, 'admin') as changed"
+ADMIN_FAILED = "select * from drip.failed_messages(%(after)s, %(limit)s)"
+ADMIN_FORECAST = "select * from drip.forecast_summary()"
+ADMIN_SEQUENCE_REPORT = "select * from drip.sequence_report order by sequence_id"
+METRICS_STATUS = ("select s.*, (select count(*) from drip.outbox o where o.status = 'sending') as sending, "
+                  "extract(epoch from s.last_sweep::timestamp at time zone 'UTC') as last_sweep_epoch "
+                  "from drip.status s")

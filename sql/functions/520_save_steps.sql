@@ -189,6 +189,9 @@ begin
                                     v_message = message_text, v_hint = pg_exception_hint;
             if v_state = '22P02' then  -- a delay or active flag that is not a number / boolean
                 v_field := case when v_message ~* 'boolean' then 'active' else 'delay_hours' end;
+                v_message := case when v_field = 'active' then 'active must be true or false'
+                                  else 'delay_hours must be a number of hours (0 or more)' end
+                             || ', not ' || coalesce(substring(v_message from '(".*")$'), 'that');
                 v_state := '22023';
             end if;
             v_field := coalesce(nullif(v_field, ''), 'steps');

@@ -5,7 +5,9 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -16,6 +18,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def when(value: datetime | None, zone: str = "UTC") -> str:
+    """A time as the viewer reads it: in their zone, with the zone named."""
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() if zone != 'UTC' else 'UTC'}"
+
+
+def age(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+templates.env.filters["when"] = when
+templates.env.filters["age"] = age
 access = logging.getLogger("pgdrip.serve.access")
 
 # tokens are credentials: the access log shows /c/… and /u/…, never the token
@@ -42,6 +66,25 @@ async def fetch_one(request: Request, query: str, params: dict, timeout: float =
             if attempt == 2:
                 raise
     return None
+
+
+async def fetch_all(request: Request, query: str, params: dict, timeout: float = 10.0) -> list[dict]:
+    """Like fetch_one, for a read that returns rows."""
+    for attempt in (1, 2):
+        try:
+            async with db(request, timeout) as conn:
+                return await (await conn.execute(query, params)).fetchall()
+        except psycopg.OperationalError:
+            if attempt == 2:
+                raise
+    return []
+
+
+async def write(request: Request, query: str, params: dict, timeout: float = 10.0) -> dict | None:
+    """One statement that changes something, run once: if the connection drops, the change may
+    have committed, and running it again could do it twice (a second duplicate, say)."""
+    async with db(request, timeout) as conn:
+        return await (await conn.execute(query, params)).fetchone()
 
 
 def render(request: Request, name: str, context: dict, status_code: int = 200,

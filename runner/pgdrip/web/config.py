@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from ..errors import PgdripError
 
+# who may read /metrics unless PGDRIP_METRICS_ALLOW says otherwise: this machine and private networks
+DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
 _LOCAL_HTTP = re.compile(r"^http://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?(/.*)?$", re.IGNORECASE)
 
 
@@ -21,6 +24,7 @@ class ServeSettings:
     admin_user: str = "admin"
     admin_password: str | None = None
     metrics: bool = True
+    metrics_allow: list = field(default_factory=lambda: _networks(DEFAULT_METRICS_ALLOW))
     pool_size: int = 8
 
     @classmethod
@@ -36,6 +40,8 @@ class ServeSettings:
             admin_user=os.environ.get("PGDRIP_ADMIN_USER") or "admin",
             admin_password=os.environ.get("PGDRIP_ADMIN_PASSWORD") or None,
             metrics=(os.environ.get("PGDRIP_METRICS") or "on").lower() not in ("off", "0", "false", "no"),
+            metrics_allow=_networks(os.environ.get("PGDRIP_METRICS_ALLOW") or DEFAULT_METRICS_ALLOW,
+                                    "PGDRIP_METRICS_ALLOW"),
         )
         s.validate()
         return s
@@ -59,3 +65,15 @@ class ServeSettings:
     @property
     def secure_cookies(self) -> bool:
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
+
+
+def _networks(text: str, name: str = "networks") -> list:
+    networks = []
+    for item in (p.strip() for p in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise PgdripError(f"{name}: {item!r} is not an IP address or network") from None
+    return networks
