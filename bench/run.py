@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import admin  # noqa: E402
 import campaigns  # noqa: E402
 import core  # noqa: E402
 import delivery  # noqa: E402
@@ -26,8 +27,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is reported")
-    parser.add_argument("--only", default="core,sweep,campaigns,delivery,web",
-                        help="comma list of: core, sweep, campaigns, delivery, web")
+    parser.add_argument("--only", default="core,sweep,campaigns,delivery,web,admin",
+                        help="comma list of: core, sweep, campaigns, delivery, web, admin")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     only = set(args.only.split(","))
@@ -70,6 +71,8 @@ def main() -> None:
         add(delivery.bench_memory(base, 2_000 if args.quick else 10_000, home))
     if "web" in only:
         add(web.bench_redirects(base, runs, 5 if args.quick else 10))
+    if "admin" in only:
+        add(admin.bench_admin_pages(base, 100_000 if args.quick else 1_000_000, 1000, 10 if args.quick else 40))
     print(f"\n{len(figures)} figures in {time.time() - started:.0f} s")
 
 

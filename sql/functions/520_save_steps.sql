@@ -37,9 +37,9 @@ declare
     ex_new integer[];           -- the position each existing step moves to (NULL: deactivated)
     ex_pending integer[];       -- active enrollments that had not passed it, before the save
     -- the new list
-    nw_id bigint[] := '{}';
-    nw_key text[] := '{}';
-    nw_match integer[] := '{}';  -- index into ex_*, or NULL for a new step
+    nw_id bigint[] := '{}'::bigint[];
+    nw_key text[] := '{}'::text[];
+    nw_match integer[] := '{}'::integer[];  -- index into ex_*, or NULL for a new step
     v_idx integer;
     v_rest integer;
     v_field text;

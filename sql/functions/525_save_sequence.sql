@@ -14,7 +14,7 @@ as $$
 declare
     c_keys constant text[] := array['name', 'description', 'active', 'trigger_type', 'trigger_value', 'time_zone',
         'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry'];
-    v_clean jsonb := '{}';
+    v_clean jsonb := '{}'::jsonb;
     v_key text;
     v_value jsonb;
     v_row drip.sequences;

@@ -18,7 +18,8 @@ set search_path = ''
 as $$
 begin
     perform drip.check_enrollment_filter(p_status, p_limit);
-    return query execute format($q$
+    for id, contact_id, email, status, last_step_order_sent, next_step_order, next_subject, next_step_due_at,
+        enrolled_at, ended_at in execute format($q$
         select e.id, e.contact_id, c.email, e.status, e.last_step_order_sent, nx.step_order, nx.subject,
                e.next_step_due_at, e.enrolled_at, coalesce(e.completed_at, e.cancelled_at, e.exited_at)
         from drip.enrollments e
@@ -36,7 +37,10 @@ begin
         case when p_email is not null
              then 'and e.contact_id = (select c2.id from drip.contacts c2 where lower(c2.email) = lower($3))' else '' end,
         case when p_after_contact is not null then 'and (e.contact_id, e.id) > ($4, coalesce($5, 0))' else '' end)
-    using p_sequence_id, p_status, p_email, p_after_contact, p_after_id, p_limit;
+    using p_sequence_id, p_status, p_email, p_after_contact, p_after_id, p_limit
+    loop
+        return next;
+    end loop;
 end
 $$;
 
