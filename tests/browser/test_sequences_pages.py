@@ -47,7 +47,6 @@ def test_create_the_birthday_prefab_edit_a_step_see_an_error_by_its_field_and_ac
     page.get_by_role("button", name="Activate Birthday greeting").click()
     expect(page.get_by_role("status")).to_contain_text("is active now")
     assert db.execute("select active from drip.sequences").fetchone()["active"] is True
-    screenshot(page, "sequences", tmp_path)
 
 
 def test_an_invalid_sequence_setting_is_shown_by_its_field(page, db):
@@ -126,6 +125,10 @@ def test_live_preview_is_rendered_by_the_database_for_a_picked_contact(page, db,
                           "(select id from drip.contacts where email = 'grace@example.com'))",
                           ("Welcome aboard, {{FirstName|friend}} <3", "<p>Hello {{FirstName}}</p>")).fetchone()
     assert expected["subject"] == "Welcome aboard, Grace <3"
+    page.get_by_label("Subject").blur()
+    # a full-page screenshot leaves the sandboxed frame blank: a viewport as tall as the page
+    page.set_viewport_size({"width": 1280, "height": page.evaluate("document.body.scrollHeight")})
+    expect(frame.locator("p")).to_have_text("Hello Grace")
     screenshot(page, "sequence-form", tmp_path)
     # a merge tag the database refuses is shown in the preview, and nothing is saved
     page.get_by_label("Subject").fill("Hi {{Nickname}}")
@@ -152,7 +155,7 @@ def test_the_form_works_with_javascript_off(browser, server, db):
     assert db.execute("select count(*) as n from drip.sequence_steps").fetchone()["n"] == 2
 
 
-def test_list_filters_sorts_shows_report_totals_and_duplicates(page, db):
+def test_list_filters_sorts_shows_report_totals_and_duplicates(page, db, tmp_path):
     news = add_sequence(db, "tag_added", "news", name="News", steps=[(0, "A", "<p>a</p>"), (24, "B", "<p>b</p>")])
     add_sequence(db, "group_added", "7", name="VIP club")
     add_sequence(db, "anniversary", "birthday", name="Birthday", active=False)
@@ -165,6 +168,7 @@ def test_list_filters_sorts_shows_report_totals_and_duplicates(page, db):
     expect(row.locator("td").nth(2)).to_have_text("2")   # steps
     expect(row.locator("td").nth(3)).to_have_text("1")   # active enrollments
     expect(row.locator("td").nth(4)).to_have_text("1")   # sent, from the step report
+    screenshot(page, "sequences", tmp_path)
     page.get_by_label("Name contains").fill("vip")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tbody tr")).to_have_count(1)
