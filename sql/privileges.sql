@@ -39,13 +39,17 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.render_links(text, text, text[], text, text, text, bigint, bigint, bigint, text, bytea[])
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
+-- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners
+grant select on drip.shard_map, drip.shard_keys to drip_app, drip_runner, drip_admin;
+grant execute on function drip.local_table(regclass, text), drip.is_distributed() to drip_app, drip_runner, drip_admin;
 
 -- applications: write contact data, read configuration, fire triggers
 grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
     drip.group_members, drip.purchases, drip.link_clicks to drip_app;
 grant select on drip.sequences, drip.sequence_steps, drip.sequence_overview to drip_app;
-grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[]),
-    drip.exit_events(text, bigint[], text[])
+grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
+    drip.exit_events(text, bigint[], text[], regclass),
+    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass)
     to drip_app;
 
 -- runners: dispatch, sweep, drain
@@ -65,12 +69,14 @@ grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_swee
     to drip_runner;
 grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
     drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
-    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[]),
+    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
     drip.publish_mail_settings(jsonb, text, boolean), drip.take_send_tokens(double precision, integer),
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
-    drip.exit_events(text, bigint[], text[]), drip.forecast(timestamptz), drip.compact_step_stats(),
+    drip.exit_events(text, bigint[], text[], regclass), drip.forecast(timestamptz), drip.compact_step_stats(),
     drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer),
-    drip.prune_clicks_batch(timestamptz, bigint, integer)
+    drip.prune_clicks_batch(timestamptz, bigint, integer),
+    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass),
+    drip.anniversary_events(date, regclass)
     to drip_runner;
 
 -- admins: everything a runner does, plus sequences and operator actions

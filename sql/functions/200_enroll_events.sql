@@ -1,4 +1,4 @@
--- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null, p_sequence_ids bigint[] default null) returns integer
+-- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null, p_sequence_ids bigint[] default null, p_near regclass default null) returns integer
 -- Set-based heart of enrollment: every (contact, value) event enrolls the contact, unless it is
 -- unsubscribed or bounced, into each active sequence of that type whose value is NULL or
 -- matches (only those of p_sequence_ids, when given), within the sequence's re-entry rule.
@@ -7,13 +7,17 @@
 -- Fast path: one plain INSERT of the pairs not already enrolled (ON CONFLICT's speculative
 -- insertion cost 27 % more in bulk). If a concurrent writer enrolled one of the pairs first,
 -- the unique index refuses it and the same statement is run with ON CONFLICT DO NOTHING.
+-- On Citus it runs inside one shard (p_near, see drip.local_table) and enrolls the contacts
+-- that live there; the others are the other shards' work (drip.route_events).
 
 -- Replaced by the query below; dropped when upgrading from the first release.
 drop function if exists drip.enrollment_candidates(text, bigint[], text[]);
+-- Replaced by the signature below (p_near, for Citus); dropped when upgrading.
+drop function if exists drip.enroll_events(text, bigint[], text[], date, bigint[]);
 
 create or replace function drip.enroll_events(
     p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null,
-    p_sequence_ids bigint[] default null
+    p_sequence_ids bigint[] default null, p_near regclass default null
 ) returns integer
 language plpgsql volatile
 security definer
@@ -37,9 +41,10 @@ declare
     v_never boolean[];
     v_count integer;
     -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, $7 the trigger
-    -- type, $8..$12 the sequences' zones, windows, days and re-entry; %s the conflict clause
+    -- type, $8..$12 the sequences' zones, windows, days and re-entry; %1$s..%3$s the tables
+    -- (enrollments, contacts, pruned_enrollments), %4$s the conflict clause
     v_insert constant text := $sql$
-        insert into drip.enrollments (sequence_id, contact_id, next_step_due_at, occurrence)
+        insert into %1$s (sequence_id, contact_id, next_step_due_at, occurrence)
         select distinct on (s.id, ev.contact_id)
                s.id, ev.contact_id,
                drip.next_send_time(
@@ -50,29 +55,30 @@ declare
                $3
         from (select ev.contact_id, ev.value, c.time_zone
               from unnest($1, $2) as ev (contact_id, value)
-              join drip.contacts c on c.id = ev.contact_id and c.unsubscribed_at is null and c.bounced_at is null
+              join %2$s c on c.id = ev.contact_id and c.unsubscribed_at is null and c.bounced_at is null
               offset 0) ev  -- each contact looked up once, whatever the number of sequences
         join unnest($4, $5, $6, $8, $9, $10, $11, $12)
              as s (id, trigger_value, first_delay, zone, window_start, window_end, days, never)
           on s.trigger_value is null
              or case when $7 = 'tag_added' then lower(s.trigger_value) = lower(ev.value)
                      else s.trigger_value = ev.value end
-        where not exists (select from drip.enrollments e
+        where not exists (select from %1$s e
                           where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.status = 'active')
           and ($3 is null
-               or not exists (select from drip.enrollments e
+               or not exists (select from %1$s e
                               where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.occurrence = $3)
-                  and not exists (select from drip.pruned_enrollments p
+                  and not exists (select from %3$s p
                                   where p.sequence_id = s.id and p.contact_id = ev.contact_id and p.occurrence = $3))
           -- reentry = 'never': at most once, ever (pruned enrollments remembered)
           and (not s.never
-               or not exists (select from drip.enrollments e where e.sequence_id = s.id and e.contact_id = ev.contact_id)
-                  and not exists (select from drip.pruned_enrollments p
+               or not exists (select from %1$s e where e.sequence_id = s.id and e.contact_id = ev.contact_id)
+                  and not exists (select from %3$s p
                                   where p.sequence_id = s.id and p.contact_id = ev.contact_id))
         -- one lock order for every writer, so concurrent bulk enrollments cannot deadlock; the
         -- same sort removes a pair asked for twice (two matching tags in one statement)
         order by s.id, ev.contact_id
-        %s$sql$;
+        %4$s$sql$;
+    v_enrollments constant text := drip.local_table(p_near, 'enrollments');
 begin
     select array_agg(s.id order by s.id), array_agg(s.trigger_value order by s.id),
            array_agg(coalesce((select st.delay_hours from drip.sequence_steps st
@@ -89,24 +95,28 @@ begin
     end if;
 
     begin
-        execute format(v_insert, '')
+        execute format(v_insert, v_enrollments, drip.local_table(p_near, 'contacts'),
+                       drip.local_table(p_near, 'pruned_enrollments'), '')
             using p_contact_ids, p_values, p_occurrence, v_sequence_ids, v_sequence_values, v_first_delays,
                   p_trigger_type, v_zones, v_window_starts, v_window_ends, v_days, v_never;
     exception when unique_violation then
-        execute format(v_insert, 'on conflict do nothing')
+        execute format(v_insert, v_enrollments, drip.local_table(p_near, 'contacts'),
+                       drip.local_table(p_near, 'pruned_enrollments'), 'on conflict do nothing')
             using p_contact_ids, p_values, p_occurrence, v_sequence_ids, v_sequence_values, v_first_delays,
                   p_trigger_type, v_zones, v_window_starts, v_window_ends, v_days, v_never;
     end;
     get diagnostics v_count = row_count;
 
     -- wake the dispatcher only when a matching sequence starts with a 0-hour step (if only its
-    -- delayed neighbours enrolled someone, the cost is one dispatch that finds nothing)
-    if v_count > 0 and 0 >= any (v_first_delays) then
+    -- delayed neighbours enrolled someone, the cost is one dispatch that finds nothing). Not from
+    -- inside a Citus shard: a NOTIFY there reaches only that worker, and aborts a multi-shard
+    -- transaction; runners on Citus find such mail by their regular dispatch.
+    if v_count > 0 and 0 >= any (v_first_delays) and v_enrollments = 'drip.enrollments' then
         perform pg_notify('drip_due', '');
     end if;
     return v_count;
 end
 $$;
-revoke all on function drip.enroll_events(text, bigint[], text[], date, bigint[]) from public;
-comment on function drip.enroll_events(text, bigint[], text[], date, bigint[]) is
+revoke all on function drip.enroll_events(text, bigint[], text[], date, bigint[], regclass) from public;
+comment on function drip.enroll_events(text, bigint[], text[], date, bigint[], regclass) is
     'Enrolls each (contact, value) event into every matching active sequence; returns new enrollments.';

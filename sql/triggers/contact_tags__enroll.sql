@@ -8,13 +8,16 @@ as $$
 declare
     v_contacts bigint[];
     v_values text[];
+    v_tag_ids bigint[];
 begin
     if exists (select 1 from drip.sequences s
                where (s.active and s.trigger_type = 'tag_added') or s.exit_trigger_type = 'tag_added') then
-        select array_agg(n.contact_id), array_agg(t.name) into v_contacts, v_values
-        from new_rows n join drip.tags t on t.id = n.tag_id;
-        perform drip.exit_events('tag_added', v_contacts, v_values);
-        perform drip.enroll_events('tag_added', v_contacts, v_values);
+        -- the transition table read on its own: on Citus, joining it with any Citus table fails
+        select array_agg(n.contact_id), array_agg(n.tag_id) into v_contacts, v_tag_ids from new_rows n;
+        select array_agg(u.contact_id), array_agg(t.name) into v_contacts, v_values
+        from unnest(v_contacts, v_tag_ids) as u (contact_id, tag_id)
+        join drip.tags t on t.id = u.tag_id;
+        perform drip.route_events('tag_added', v_contacts, v_values, p_near => tg_relid);
     end if;
     return null;
 end

@@ -6,13 +6,17 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    v_ids bigint[];
+    v_table text;
 begin
-    delete from drip.contact_tags t using old_rows d where t.contact_id = d.id;
-    delete from drip.group_members g using old_rows d where g.contact_id = d.id;
-    delete from drip.outbox o using old_rows d where o.contact_id = d.id;
-    delete from drip.enrollments e using old_rows d where e.contact_id = d.id;
-    delete from drip.clicks k using old_rows d where k.contact_id = d.id;
-    delete from drip.unsubscribes u using old_rows d where u.contact_id = d.id;
+    -- the transition table read on its own: on Citus, joining it with a Citus table fails
+    select array_agg(d.id) into v_ids from old_rows d;
+    foreach v_table in array array['contact_tags', 'group_members', 'outbox', 'enrollments', 'clicks', 'unsubscribes']
+    loop
+        execute format('delete from %s t where t.contact_id = any ($1)', drip.local_table(tg_relid, v_table))
+        using v_ids;
+    end loop;
     return null;
 end
 $$;

@@ -8,28 +8,35 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    -- the contacts this statement stopped, and why (the transition tables read on their own: on
+    -- Citus, joining them with a Citus table fails)
+    v_ids bigint[];
+    v_reasons text[];
 begin
-    if not exists (select 1 from new_rows n join old_rows o on o.id = n.id
-                   where (n.unsubscribed_at is not null and o.unsubscribed_at is null)
-                      or (n.bounced_at is not null and o.bounced_at is null)) then
+    select array_agg(n.id),
+           array_agg(case when n.bounced_at is not null and o.bounced_at is null then 'contact bounced'
+                          else 'contact unsubscribed' end)
+    into v_ids, v_reasons
+    from new_rows n join old_rows o on o.id = n.id
+    where (n.unsubscribed_at is not null and o.unsubscribed_at is null)
+       or (n.bounced_at is not null and o.bounced_at is null);
+    if v_ids is null then
         return null;
     end if;
 
-    update drip.enrollments e
-    set status = 'cancelled', cancelled_at = now(), next_step_due_at = null
-    from new_rows n join old_rows o on o.id = n.id
-    where ((n.unsubscribed_at is not null and o.unsubscribed_at is null)
-           or (n.bounced_at is not null and o.bounced_at is null))
-      and e.contact_id = n.id and e.status = 'active';
+    execute format($sql$
+        update %s e
+        set status = 'cancelled', cancelled_at = now(), next_step_due_at = null
+        where e.contact_id = any ($1) and e.status = 'active'$sql$, drip.local_table(tg_relid, 'enrollments'))
+    using v_ids;
 
-    update drip.outbox ob
-    set status = 'cancelled',
-        last_error = case when n.bounced_at is not null and o.bounced_at is null then 'contact bounced'
-                          else 'contact unsubscribed' end
-    from new_rows n join old_rows o on o.id = n.id
-    where ((n.unsubscribed_at is not null and o.unsubscribed_at is null)
-           or (n.bounced_at is not null and o.bounced_at is null))
-      and ob.contact_id = n.id and ob.status in ('queued', 'sending');
+    execute format($sql$
+        update %s ob
+        set status = 'cancelled', last_error = x.reason
+        from unnest($1, $2) as x (id, reason)
+        where ob.contact_id = x.id and ob.status in ('queued', 'sending')$sql$, drip.local_table(tg_relid, 'outbox'))
+    using v_ids, v_reasons;
     return null;
 end
 $$;

@@ -12,8 +12,7 @@ begin
     if exists (select 1 from drip.sequences s
                where (s.active and s.trigger_type = 'group_added') or s.exit_trigger_type = 'group_added') then
         select array_agg(n.contact_id), array_agg(n.group_id::text) into v_contacts, v_values from new_rows n;
-        perform drip.exit_events('group_added', v_contacts, v_values);
-        perform drip.enroll_events('group_added', v_contacts, v_values);
+        perform drip.route_events('group_added', v_contacts, v_values, p_near => tg_relid);
     end if;
     return null;
 end

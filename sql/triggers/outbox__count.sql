@@ -7,12 +7,15 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-    insert into drip.step_stats (step_id, day, contact_id, queued, sent, failed, cancelled)
-    select n.step_id, (now() at time zone 'UTC')::date, min(n.contact_id),
-           count(*) filter (where n.status in ('queued', 'sending')), count(*) filter (where n.status = 'sent'),
-           count(*) filter (where n.status = 'failed'), count(*) filter (where n.status = 'cancelled')
-    from new_rows n
-    group by n.step_id;
+    -- on Citus, the counters go to this outbox shard's co-located step_stats shard
+    execute format($sql$
+        insert into %s (step_id, day, contact_id, queued, sent, failed, cancelled)
+        select n.step_id, (now() at time zone 'UTC')::date, min(n.contact_id),
+               count(*) filter (where n.status in ('queued', 'sending')), count(*) filter (where n.status = 'sent'),
+               count(*) filter (where n.status = 'failed'), count(*) filter (where n.status = 'cancelled')
+        from new_rows n
+        group by n.step_id$sql$,
+        drip.local_table(tg_relid, 'step_stats'));
     return null;
 end
 $$;
@@ -22,16 +25,19 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-    insert into drip.step_stats (step_id, day, contact_id, queued, sent, failed, cancelled)
-    select n.step_id, (now() at time zone 'UTC')::date, min(n.contact_id),
-           sum((n.status in ('queued', 'sending'))::integer - (o.status in ('queued', 'sending'))::integer),
-           sum((n.status = 'sent')::integer - (o.status = 'sent')::integer),
-           sum((n.status = 'failed')::integer - (o.status = 'failed')::integer),
-           sum((n.status = 'cancelled')::integer - (o.status = 'cancelled')::integer)
-    from new_rows n
-    join old_rows o on o.id = n.id
-    where replace(n.status, 'sending', 'queued') <> replace(o.status, 'sending', 'queued')
-    group by n.step_id;
+    -- on Citus, the counters go to this outbox shard's co-located step_stats shard
+    execute format($sql$
+        insert into %s (step_id, day, contact_id, queued, sent, failed, cancelled)
+        select n.step_id, (now() at time zone 'UTC')::date, min(n.contact_id),
+               sum((n.status in ('queued', 'sending'))::integer - (o.status in ('queued', 'sending'))::integer),
+               sum((n.status = 'sent')::integer - (o.status = 'sent')::integer),
+               sum((n.status = 'failed')::integer - (o.status = 'failed')::integer),
+               sum((n.status = 'cancelled')::integer - (o.status = 'cancelled')::integer)
+        from new_rows n
+        join old_rows o on o.id = n.id
+        where replace(n.status, 'sending', 'queued') <> replace(o.status, 'sending', 'queued')
+        group by n.step_id$sql$,
+        drip.local_table(tg_relid, 'step_stats'));
     return null;
 end
 $$;
@@ -41,11 +47,14 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-    insert into drip.step_stats (step_id, day, contact_id, queued)
-    select o.step_id, (now() at time zone 'UTC')::date, min(o.contact_id), -count(*)
-    from old_rows o
-    where o.status in ('queued', 'sending')
-    group by o.step_id;
+    -- on Citus, the counters go to this outbox shard's co-located step_stats shard
+    execute format($sql$
+        insert into %s (step_id, day, contact_id, queued)
+        select o.step_id, (now() at time zone 'UTC')::date, min(o.contact_id), -count(*)
+        from old_rows o
+        where o.status in ('queued', 'sending')
+        group by o.step_id$sql$,
+        drip.local_table(tg_relid, 'step_stats'));
     return null;
 end
 $$;

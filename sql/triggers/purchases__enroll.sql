@@ -13,8 +13,7 @@ begin
                where (s.active and s.trigger_type = 'after_purchase') or s.exit_trigger_type = 'after_purchase') then
         select array_agg(n.contact_id), array_agg(n.product_id) into v_contacts, v_values
         from new_rows n where n.status = 'confirmed';
-        perform drip.exit_events('after_purchase', v_contacts, v_values);
-        perform drip.enroll_events('after_purchase', v_contacts, v_values);
+        perform drip.route_events('after_purchase', v_contacts, v_values, p_near => tg_relid);
     end if;
     return null;
 end
@@ -32,8 +31,7 @@ begin
         select array_agg(n.contact_id), array_agg(n.product_id) into v_contacts, v_values
         from new_rows n join old_rows o on o.id = n.id
         where n.confirmed_at is not null and o.confirmed_at is null;
-        perform drip.exit_events('after_purchase', v_contacts, v_values);
-        perform drip.enroll_events('after_purchase', v_contacts, v_values);
+        perform drip.route_events('after_purchase', v_contacts, v_values, p_near => tg_relid);
     end if;
     return null;
 end
