@@ -40,8 +40,9 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 -- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners
-grant select on drip.shard_map, drip.shard_keys to drip_app, drip_runner, drip_admin;
-grant execute on function drip.local_table(regclass, text), drip.is_distributed() to drip_app, drip_runner, drip_admin;
+grant select on drip.shard_keys to drip_app, drip_runner, drip_admin;
+grant execute on function drip.local_table(regclass, text), drip.is_distributed(), drip.citus_table(text)
+    to drip_app, drip_runner, drip_admin;
 
 -- applications: write contact data, read configuration, fire triggers
 grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
@@ -59,6 +60,8 @@ grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps,
 grant update (bounced_at) on drip.contacts to drip_runner;
 grant select, update on drip.enrollments to drip_runner;
 grant select, insert, update on drip.outbox, drip.sweeps, drip.runners to drip_runner;
+-- dispatch gives outbox ids itself (a Citus shard has no identity default)
+grant usage on sequence drip.outbox_id_seq to drip_runner;
 -- the settings a runner publishes when it starts, and the shared send-rate bucket
 grant select, update on drip.mail_settings, drip.send_rate to drip_runner;
 -- the step report's counters: written by whoever changes the outbox, folded by the runner

@@ -4,6 +4,7 @@ import logging
 from urllib.parse import quote, urlencode
 
 import psycopg
+import sqlparse
 from psycopg.conninfo import conninfo_to_dict
 from yoyo import get_backend, read_migrations
 
@@ -36,10 +37,34 @@ def migrate(dsn: str) -> tuple[int, int]:
             finally:
                 backend.connection.close()
             files = code_files()
-            with conn.transaction():
-                for path in files:
-                    conn.execute(path.read_text())
+            citus = conn.execute(queries.HAS_CITUS).fetchone()[0]
+            _apply_code(conn, files, citus)
+            if citus:
+                # lay the schema out on Citus, then create the triggers again on the laid-out
+                # tables (and the functions on every node); the second call drops the triggers
+                # whose work foreign keys do there
+                with conn.transaction():
+                    conn.execute(queries.DISTRIBUTE)
+                _apply_code(conn, files, citus)
+                with conn.transaction():
+                    conn.execute(queries.DISTRIBUTE)
             log.info("migrated: %d migration(s) applied, %d code file(s) re-applied", len(pending), len(files))
             return len(pending), len(files)
         finally:
             conn.execute(queries.MIGRATE_UNLOCK)
+
+
+def _apply_code(conn: psycopg.Connection, files: list, citus: bool) -> None:
+    """Apply the code files in one transaction. On Citus one statement at a time: Citus sends
+    some commands to the workers as the query text they came in, which must hold just one."""
+    with conn.transaction():
+        if citus:
+            conn.execute(queries.CITUS_DDL_SETTINGS)
+        for path in files:
+            text = path.read_text()
+            if not citus:
+                conn.execute(text)
+                continue
+            for statement in sqlparse.split(text):
+                if sqlparse.format(statement, strip_comments=True).strip():
+                    conn.execute(statement)

@@ -4,6 +4,14 @@
 MIGRATE_LOCK = "select pg_advisory_lock(hashtext('pgdrip.migrate'))"
 MIGRATE_UNLOCK = "select pg_advisory_unlock(hashtext('pgdrip.migrate'))"
 CREATE_SCHEMA = "create schema if not exists drip"
+HAS_CITUS = "select exists (select from pg_extension where extname = 'citus') as citus"
+# DDL on Citus: triggers on distributed tables, objects created on every node at once, and DDL
+# after multi-shard work in one transaction
+CITUS_DDL_SETTINGS = """
+    select set_config('citus.enable_unsafe_triggers', 'on', true),
+           set_config('citus.create_object_propagation', 'immediate', true),
+           set_config('citus.multi_shard_modify_mode', 'sequential', true)"""
+DISTRIBUTE = "select drip.distribute()"
 
 # --- runner ------------------------------------------------------------------
 SCHEMA_READY = "select to_regprocedure('drip.dispatch_due(timestamptz)') is not null as ready"

@@ -1,19 +1,29 @@
 -- drip.local_table(p_near regclass, p_table text) returns text
 -- The name to use for table p_table in code that runs next to p_near. On plain PostgreSQL, or
 -- when p_near is a whole table (or NULL), that is drip.<p_table>. On Citus, when p_near is a
--- shard (a trigger's TG_RELID, a shard's tableoid), it is the shard of p_table in the same
--- place of the co-location group: inside a shard, the co-located rows must be read and written
--- through their shards, as a query on the distributed table would be a nested distributed query.
+-- shard (a trigger's TG_RELID, a shard's tableoid), it is the shard of p_table that holds the
+-- same hash range: inside a shard, co-located rows must be read and written through their
+-- shards, as a query on the distributed table would be a nested distributed query. Citus's
+-- catalog is read by EXECUTE (it does not exist on plain PostgreSQL), never a Citus table.
 create or replace function drip.local_table(p_near regclass, p_table text) returns text
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-    select coalesce(
-        (select pg_catalog.format('drip.%I', p_table || '_' || t.shard_id)
-         from drip.shard_map n
-         join drip.shard_map t on t.shard_index = n.shard_index and t.table_name = p_table
-         where n.shard_id = pg_catalog.substring(p_near::text, '_([0-9]+)$')::bigint),
-        pg_catalog.format('drip.%I', p_table))
+declare
+    v_shard constant bigint := pg_catalog.substring(p_near::text, '_([0-9]+)$')::bigint;
+    v_name text;
+begin
+    if v_shard is not null then
+        execute $sql$
+            select pg_catalog.format('drip.%I', $2 || '_' || t.shardid)
+            from pg_catalog.pg_dist_shard n
+            join pg_catalog.pg_dist_shard t
+              on t.logicalrelid = pg_catalog.format('drip.%I', $2)::regclass and t.shardminvalue = n.shardminvalue
+            where n.shardid = $1$sql$
+        into v_name using v_shard, p_table;
+    end if;
+    return coalesce(v_name, pg_catalog.format('drip.%I', p_table));
+end
 $$;
 
 -- drip.is_distributed() returns boolean
@@ -22,5 +32,5 @@ create or replace function drip.is_distributed() returns boolean
 language sql stable
 set search_path = ''
 as $$
-    select exists (select from drip.shard_map)
+    select drip.citus_table('contacts')
 $$;

@@ -42,11 +42,12 @@ declare
     v_count integer;
     -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, $7 the trigger
     -- type, $8..$12 the sequences' zones, windows, days and re-entry; %1$s..%3$s the tables
-    -- (enrollments, contacts, pruned_enrollments), %4$s the conflict clause
+    -- (enrollments, contacts, pruned_enrollments), %4$s the conflict clause; the id given
+    -- explicitly, as a Citus shard has no identity default, only the sequence
     v_insert constant text := $sql$
-        insert into %1$s (sequence_id, contact_id, next_step_due_at, occurrence)
+        insert into %1$s (id, sequence_id, contact_id, next_step_due_at, occurrence) overriding system value
         select distinct on (s.id, ev.contact_id)
-               s.id, ev.contact_id,
+               nextval('drip.enrollments_id_seq'), s.id, ev.contact_id,
                drip.next_send_time(
                    case when $3 is null then now()
                         else drip.local_instant($3::timestamp, coalesce(ev.time_zone, s.zone)) end

@@ -3,6 +3,9 @@
 -- (drip.enroll_events); returns the new enrollments. Where it runs: next to p_near when given
 -- (a trigger passes its TG_RELID); on plain PostgreSQL, here; on the Citus coordinator, inside
 -- the shard of a single contact, or inside every shard at once (each takes its own contacts).
+-- Inside a shard, reads of reference tables (sequences, tags) are nested distributed queries,
+-- which Citus refuses unless allowed: they run on the local placement and see this transaction.
+-- Contact-scoped tables are only ever reached through their local shards (drip.local_table).
 create or replace function drip.route_events(
     p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null,
     p_sequence_ids bigint[] default null, p_exits boolean default true, p_near regclass default null
@@ -10,6 +13,7 @@ create or replace function drip.route_events(
 language plpgsql volatile
 security definer
 set search_path = ''
+set citus.allow_nested_distributed_execution = on
 as $$
 declare
     v_count integer;

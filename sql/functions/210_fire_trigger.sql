@@ -20,8 +20,8 @@ begin
             using errcode = '23503', column = 'p_contact_id', detail = 'field: p_contact_id',
                   hint = 'Pass the id of a row in drip.contacts.';
     end if;
-    perform drip.exit_events(p_trigger_type, array[p_contact_id], array[p_value]);
-    return drip.enroll_events(p_trigger_type, array[p_contact_id], array[p_value],
+    -- goals, then enrollment (on Citus, inside the contact's shard)
+    return drip.route_events(p_trigger_type, array[p_contact_id], array[p_value],
         case when p_trigger_type = 'anniversary' then drip.utc_date(now()) end);
 end
 $$;

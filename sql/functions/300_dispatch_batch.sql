@@ -8,9 +8,133 @@
 -- (per-due time at 1M was 1.4x that at 10k). A row skipped because another transaction held
 -- it is taken by the next call.
 
+-- drip.dispatch_shard(p_near regclass, p_now timestamptz, p_limit integer) returns integer[]
+-- The same batch on Citus, inside the shard next to p_near (drip.dispatch_due runs it in every
+-- shard at once): {claimed, queued}. It notifies no one: a NOTIFY there would reach only its
+-- worker, so drip.dispatch_due notifies on the coordinator.
+-- The statement is written once, below, and compiled into both functions: into dispatch_batch
+-- with the tables' names (its plan cached for the session), into dispatch_shard with
+-- placeholders for the shard names and $n for the variables, run by EXECUTE.
+
 -- Replaced by the signature below (the cursor); dropped when upgrading from the first release.
 drop function if exists drip.dispatch_batch(timestamptz, integer);
 
+do $compile$
+declare
+    v_statement constant text := $statement$
+    with due as (
+        select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent, e.next_step_due_at,
+               s.time_zone as sequence_zone, s.send_window_start, s.send_window_end, s.send_days_mask
+        from {enrollments} e
+        join drip.sequences s on s.id = e.sequence_id and s.active
+        where e.status = 'active'
+          and e.next_step_due_at <= p_now
+          and (e.next_step_due_at, e.id) > (coalesce(p_after_due, '-infinity'::timestamptz), coalesce(p_after_id, 0))
+          -- one step per enrollment per call: a step queued by this call is not taken again
+          and e.last_step_sent_at is distinct from p_now
+        order by e.next_step_due_at, e.id
+        limit p_limit
+        for update of e skip locked
+    ), gated as (
+        -- behaviour 10: only inside the recipient's send window, on an allowed day, local time
+        select d.*, c.email, c.first_name, c.last_name,
+               c.id is not null and c.unsubscribed_at is null and c.bounced_at is null as reachable,
+               coalesce(c.time_zone, d.sequence_zone) as zone,
+               drip.next_send_time(p_now, coalesce(c.time_zone, d.sequence_zone), d.send_window_start,
+                                   d.send_window_end, d.send_days_mask) as opens
+        from due d
+        left join {contacts} c on c.id = d.contact_id
+    ), deferred as (
+        -- outside it: wait for the next opening (a window added later defers mail already due)
+        update {enrollments} e
+        set next_step_due_at = g.opens
+        from gated g
+        where e.id = g.id and g.opens > p_now
+    ), planned as (
+        select g.id, g.sequence_id, g.contact_id, g.last_step_order_sent, g.email, g.first_name, g.last_name,
+               g.reachable, g.zone, g.send_window_start, g.send_window_end, g.send_days_mask,
+               cur.id as step_id, cur.step_order, cur.subject, cur.html_body, cur.subject_merge, cur.body_merge,
+               cur.text_body, cur.text_merge, cur.tracked_html, cur.tracked_merge, cur.tracked_text,
+               cur.tracked_text_merge, cur.link_hrefs, nxt.delay_hours as next_delay
+        from gated g
+        left join lateral (
+            select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge,
+                   st.text_body, st.text_merge, st.tracked_html, st.tracked_merge, st.tracked_text,
+                   st.tracked_text_merge, st.link_hrefs
+            from drip.sequence_steps st
+            where st.sequence_id = g.sequence_id and st.active and st.step_order > g.last_step_order_sent
+            order by st.step_order limit 1
+        ) cur on true
+        left join lateral (
+            select st.delay_hours from drip.sequence_steps st
+            where st.sequence_id = g.sequence_id and st.active and st.step_order > cur.step_order
+            order by st.step_order limit 1
+        ) nxt on true
+        where g.opens <= p_now
+    ), queued as (
+        insert into {outbox} (id, enrollment_id, step_id, contact_id, to_address, subject, html_body, text_body,
+                                 list_unsubscribe, message_id, list_id, links) overriding system value
+        select nextval('drip.outbox_id_seq'), p.id, p.step_id, p.contact_id, p.email,
+               pg_catalog.btrim(drip.render_template(p.subject, p.subject_merge, p.first_name, p.last_name, p.email,
+                                                     false)),
+               drip.compose_html(coalesce((t.r).html,
+                                          drip.render_template(p.html_body, p.body_merge, p.first_name, p.last_name,
+                                                               p.email, true)), v_header, v_footer, u.link),
+               drip.compose_text(coalesce((t.r).text_part,
+                                          drip.render_template(p.text_body, p.text_merge, p.first_name, p.last_name,
+                                                               p.email, false)), v_text_header, v_text_footer, u.link),
+               '<' || u.link || '>' || coalesce(', <mailto:' || v_mailto || '?subject=unsubscribe>', ''),
+               '<' || gen_random_uuid() || '@' || v_domain || '>',
+               '<sequence-' || p.sequence_id || '.' || v_domain || '>',
+               (t.r).links
+        from planned p
+        -- the visible unsubscribe link and List-Unsubscribe: the user's own URL, else one-click
+        cross join lateral (values (coalesce(
+            drip.unsubscribe_link(v_unsubscribe_url, v_unsubscribe_key, p.contact_id),
+            v_public_url || '/u/' || drip.link_token(v_link_key, 'u', p.contact_id, p.id, p.step_id, 0))))
+            as u (link)
+        -- tracked links, when the return path is set up (a one-time filter: nothing runs otherwise)
+        left join lateral (
+            select drip.render_links(
+                       drip.render_template(p.tracked_html, p.tracked_merge, p.first_name, p.last_name, p.email, true),
+                       drip.render_template(p.tracked_text, p.tracked_text_merge, p.first_name, p.last_name, p.email,
+                                            false),
+                       p.link_hrefs, p.first_name, p.last_name, p.email, p.contact_id, p.id, p.step_id, v_public_url,
+                       v_link_key) as r
+            where v_public_url is not null
+            offset 0
+        ) t on true
+        where p.step_id is not null and p.reachable
+          -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
+          -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 percent of a batch.
+          -- No race: only the holder of the enrollment's row lock queues for it.
+          and not exists (select from {outbox} o where o.enrollment_id = p.id and o.step_id = p.step_id)
+        returning 1
+    ), advanced as (
+        update {enrollments} e
+        set last_step_order_sent = coalesce(p.step_order, e.last_step_order_sent),
+            last_step_sent_at = case when p.step_id is null then e.last_step_sent_at else p_now end,
+            next_step_due_at = case when p.next_delay is null then null
+                                    else drip.next_send_time(p_now + p.next_delay * interval '1 hour', p.zone,
+                                                             p.send_window_start, p.send_window_end,
+                                                             p.send_days_mask) end,
+            status = case when p.next_delay is null then 'completed' else 'active' end,
+            completed_at = case when p.next_delay is null then p_now end
+        from planned p
+        where e.id = p.id
+    )
+    select (select count(*) from due), (select count(*) from queued), l.next_step_due_at, l.id
+    into claimed, v_queued, last_due, last_id
+    from (select) as one
+    left join lateral (select d.next_step_due_at, d.id from due d
+                       order by d.next_step_due_at desc, d.id desc limit 1) l on true
+$statement$;
+    v_variables constant text[] := array['p_now', 'p_limit', 'p_after_due', 'p_after_id', 'v_header', 'v_footer', 'v_text_header', 'v_text_footer', 'v_unsubscribe_url', 'v_unsubscribe_key', 'v_public_url', 'v_link_key', 'v_mailto', 'v_domain'];
+    -- for EXECUTE: no INTO, the shard's tables as %1$s..%3$s (then the variables as $n, below)
+    v_shard_statement text := replace(replace(v_statement, E'    into claimed, v_queued, last_due, last_id\n', ''),
+                                      '{enrollments}', '%1$s');
+begin
+    execute replace(replace(replace(replace($function$
 create or replace function drip.dispatch_batch(
     p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null,
     out claimed integer, out last_due timestamptz, out last_id bigint
@@ -56,115 +180,77 @@ begin
     v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
     v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
 
-    with due as (
-        select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent, e.next_step_due_at,
-               s.time_zone as sequence_zone, s.send_window_start, s.send_window_end, s.send_days_mask
-        from drip.enrollments e
-        join drip.sequences s on s.id = e.sequence_id and s.active
-        where e.status = 'active'
-          and e.next_step_due_at <= p_now
-          and (e.next_step_due_at, e.id) > (coalesce(p_after_due, '-infinity'::timestamptz), coalesce(p_after_id, 0))
-          -- one step per enrollment per call: a step queued by this call is not taken again
-          and e.last_step_sent_at is distinct from p_now
-        order by e.next_step_due_at, e.id
-        limit p_limit
-        for update of e skip locked
-    ), gated as (
-        -- behaviour 10: only inside the recipient's send window, on an allowed day, local time
-        select d.*, c.email, c.first_name, c.last_name,
-               c.id is not null and c.unsubscribed_at is null and c.bounced_at is null as reachable,
-               coalesce(c.time_zone, d.sequence_zone) as zone,
-               drip.next_send_time(p_now, coalesce(c.time_zone, d.sequence_zone), d.send_window_start,
-                                   d.send_window_end, d.send_days_mask) as opens
-        from due d
-        left join drip.contacts c on c.id = d.contact_id
-    ), deferred as (
-        -- outside it: wait for the next opening (a window added later defers mail already due)
-        update drip.enrollments e
-        set next_step_due_at = g.opens
-        from gated g
-        where e.id = g.id and g.opens > p_now
-    ), planned as (
-        select g.id, g.sequence_id, g.contact_id, g.last_step_order_sent, g.email, g.first_name, g.last_name,
-               g.reachable, g.zone, g.send_window_start, g.send_window_end, g.send_days_mask,
-               cur.id as step_id, cur.step_order, cur.subject, cur.html_body, cur.subject_merge, cur.body_merge,
-               cur.text_body, cur.text_merge, cur.tracked_html, cur.tracked_merge, cur.tracked_text,
-               cur.tracked_text_merge, cur.link_hrefs, nxt.delay_hours as next_delay
-        from gated g
-        left join lateral (
-            select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge,
-                   st.text_body, st.text_merge, st.tracked_html, st.tracked_merge, st.tracked_text,
-                   st.tracked_text_merge, st.link_hrefs
-            from drip.sequence_steps st
-            where st.sequence_id = g.sequence_id and st.active and st.step_order > g.last_step_order_sent
-            order by st.step_order limit 1
-        ) cur on true
-        left join lateral (
-            select st.delay_hours from drip.sequence_steps st
-            where st.sequence_id = g.sequence_id and st.active and st.step_order > cur.step_order
-            order by st.step_order limit 1
-        ) nxt on true
-        where g.opens <= p_now
-    ), queued as (
-        insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body, text_body,
-                                 list_unsubscribe, message_id, list_id, links)
-        select p.id, p.step_id, p.contact_id, p.email,
-               pg_catalog.btrim(drip.render_template(p.subject, p.subject_merge, p.first_name, p.last_name, p.email,
-                                                     false)),
-               drip.compose_html(coalesce((t.r).html,
-                                          drip.render_template(p.html_body, p.body_merge, p.first_name, p.last_name,
-                                                               p.email, true)), v_header, v_footer, u.link),
-               drip.compose_text(coalesce((t.r).text_part,
-                                          drip.render_template(p.text_body, p.text_merge, p.first_name, p.last_name,
-                                                               p.email, false)), v_text_header, v_text_footer, u.link),
-               '<' || u.link || '>' || coalesce(', <mailto:' || v_mailto || '?subject=unsubscribe>', ''),
-               '<' || gen_random_uuid() || '@' || v_domain || '>',
-               '<sequence-' || p.sequence_id || '.' || v_domain || '>',
-               (t.r).links
-        from planned p
-        -- the visible unsubscribe link and List-Unsubscribe: the user's own URL, else one-click
-        cross join lateral (values (coalesce(
-            drip.unsubscribe_link(v_unsubscribe_url, v_unsubscribe_key, p.contact_id),
-            v_public_url || '/u/' || drip.link_token(v_link_key, 'u', p.contact_id, p.id, p.step_id, 0))))
-            as u (link)
-        -- tracked links, when the return path is set up (a one-time filter: nothing runs otherwise)
-        left join lateral (
-            select drip.render_links(
-                       drip.render_template(p.tracked_html, p.tracked_merge, p.first_name, p.last_name, p.email, true),
-                       drip.render_template(p.tracked_text, p.tracked_text_merge, p.first_name, p.last_name, p.email,
-                                            false),
-                       p.link_hrefs, p.first_name, p.last_name, p.email, p.contact_id, p.id, p.step_id, v_public_url,
-                       v_link_key) as r
-            where v_public_url is not null
-            offset 0
-        ) t on true
-        where p.step_id is not null and p.reachable
-          -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
-          -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 % of a batch.
-          -- No race: only the holder of the enrollment's row lock queues for it.
-          and not exists (select from drip.outbox o where o.enrollment_id = p.id and o.step_id = p.step_id)
-        returning 1
-    ), advanced as (
-        update drip.enrollments e
-        set last_step_order_sent = coalesce(p.step_order, e.last_step_order_sent),
-            last_step_sent_at = case when p.step_id is null then e.last_step_sent_at else p_now end,
-            next_step_due_at = case when p.next_delay is null then null
-                                    else drip.next_send_time(p_now + p.next_delay * interval '1 hour', p.zone,
-                                                             p.send_window_start, p.send_window_end,
-                                                             p.send_days_mask) end,
-            status = case when p.next_delay is null then 'completed' else 'active' end,
-            completed_at = case when p.next_delay is null then p_now end
-        from planned p
-        where e.id = p.id
-    )
-    select (select count(*) from due), (select count(*) from queued), l.next_step_due_at, l.id
-    into claimed, v_queued, last_due, last_id
-    from (select) as one
-    left join lateral (select d.next_step_due_at, d.id from due d
-                       order by d.next_step_due_at desc, d.id desc limit 1) l on true;
-
+{statement};
     if v_queued > 0 then
         perform pg_notify('drip_outbox', '');
     end if;
 end
 $$;
+$function$, '{statement}', v_statement), '{enrollments}', 'drip.enrollments'), '{contacts}', 'drip.contacts'),
+        '{outbox}', 'drip.outbox');
+
+    v_shard_statement := replace(replace(v_shard_statement, '{contacts}', '%2$s'), '{outbox}', '%3$s');
+    for i in 1 .. cardinality(v_variables) loop
+        v_shard_statement := regexp_replace(v_shard_statement, '\m' || v_variables[i] || '\M', '$' || i, 'g');
+    end loop;
+    execute replace($function$
+create or replace function drip.dispatch_shard(p_near regclass, p_now timestamptz, p_limit integer)
+returns integer[]
+language plpgsql volatile
+set search_path = ''
+-- Planning this statement costs about as much as running it for a few hundred rows: plan it
+-- once per session. A batch touches at most p_limit rows, so the one plan must look them up by
+-- key whatever the table sizes: a generic plan cannot see p_limit, and a sequential scan,
+-- sort, hash or merge join would read whole tables in every batch (cost growing with history).
+set plan_cache_mode = force_generic_plan
+-- The generic plan's estimates are large enough to trigger JIT compilation, which then costs
+-- more than the whole batch (140 ms per batch at 1M due): batches are small, never JIT them.
+set jit = off
+set enable_seqscan = off
+set enable_sort = off
+set enable_hashjoin = off
+set enable_mergejoin = off
+-- a Materialize of a whole index, planned while the outbox was small, was rescanned for every row
+set enable_material = off
+-- reads the reference tables (sequences, steps, settings) from inside a shard: see drip.route_events
+set citus.allow_nested_distributed_execution = on
+as $$
+declare
+    v_queued integer;
+    -- what every body is rendered inside (drip.mail_settings), read once per batch
+    v_header text;
+    v_footer text;
+    v_text_header text;
+    v_text_footer text;
+    v_unsubscribe_url text;
+    v_unsubscribe_key bytea[];
+    v_public_url text;
+    v_link_key bytea[];
+    v_mailto text;
+    v_domain text;
+    v_claimed integer;
+    v_last_due timestamptz;
+    v_last_id bigint;
+    p_after_due constant timestamptz := null;
+    p_after_id constant bigint := null;
+begin
+    -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
+    -- steps of a sequence whose steps and enrollment positions are being renumbered.
+    perform pg_advisory_xact_lock_shared(drip.steps_lock_key());
+    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key, m.public_url, m.link_key,
+           m.unsubscribe_mailto, coalesce(m.sender_domain, 'pgdrip')
+    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain
+    from drip.mail_settings m;
+    v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
+    v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
+
+    execute format({shard_statement}, drip.local_table(p_near, 'enrollments'), drip.local_table(p_near, 'contacts'),
+                   drip.local_table(p_near, 'outbox'))
+    into v_claimed, v_queued, v_last_due, v_last_id
+    using p_now, p_limit, p_after_due, p_after_id, v_header, v_footer, v_text_header, v_text_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain;
+    return array[v_claimed, v_queued];
+end
+$$;
+$function$, '{shard_statement}', quote_literal(v_shard_statement));
+end
+$compile$;

@@ -14,6 +14,7 @@ language plpgsql volatile
 security definer
 set search_path = ''
 set jit = off  -- index lookups of one day's contacts; JIT compilation would cost more than the sweep
+set citus.allow_nested_distributed_execution = on  -- reference tables read inside a shard (drip.route_events)
 as $$
 declare
     v_days integer[];
@@ -94,12 +95,13 @@ begin
                   hint = 'Pass the date to sweep, or omit it for today (UTC).';
     end if;
     if drip.is_distributed() then
+        -- inside every shard at once (see drip.route_events)
         perform drip.anniversary_events(p_date, k.tableoid) from drip.shard_keys k;
     else
         perform drip.anniversary_events(p_date);
     end if;
-    insert into drip.sweeps (sweep_date) values (p_date)
-    on conflict (sweep_date) do update set swept_at = now();
+    insert into drip.sweeps (sweep_date, swept_at) values (p_date, now())
+    on conflict (sweep_date) do update set swept_at = excluded.swept_at;  -- Citus: no now() in DO UPDATE
 end
 $$;
 comment on procedure drip.anniversary_sweep(date) is
