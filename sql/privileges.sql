@@ -71,7 +71,9 @@ grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_swee
     drip.prune(interval)
     to drip_runner;
 grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
-    drip.claim_outbox(text, integer, integer), drip.finish_outbox(text, bigint[], text, text[]),
+    drip.dispatch_shard(regclass, timestamptz, integer),
+    drip.claim_outbox(text, integer, integer), drip.claim_shard(regclass, text, integer, integer),
+    drip.finish_outbox(text, bigint[], text, text[]),
     drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
     drip.publish_mail_settings(jsonb, text, boolean), drip.take_send_tokens(double precision, integer),
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),

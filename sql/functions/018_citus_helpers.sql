@@ -1,6 +1,7 @@
 -- drip.citus_table(p_table text) returns boolean; drip.drop_triggers(p_table text, p_trigger text) returns void;
 -- drip.add_foreign_key(p_table text, p_column text, p_target text, p_action text) returns void
--- Small steps of drip.distribute: whether drip.<p_table> is already a Citus table; drop our
+-- Small steps of drip.distribute: whether drip.<p_table> is already distributed or a reference
+-- table (not a Citus local table: one that references a reference table becomes one); drop our
 -- triggers on a table (or one trigger by name, wherever it is); add a foreign key unless there.
 -- Citus catalogs are read by EXECUTE: on plain PostgreSQL they do not exist.
 create or replace function drip.citus_table(p_table text) returns boolean
@@ -11,7 +12,8 @@ declare
     v_found boolean := false;
 begin
     if pg_catalog.to_regclass('pg_catalog.pg_dist_partition') is not null then
-        execute 'select exists (select from pg_catalog.pg_dist_partition where logicalrelid = $1::regclass)'
+        execute $sql$select exists (select from pg_catalog.pg_dist_partition
+                                    where logicalrelid = $1::regclass and not (partmethod = 'n' and repmodel = 's'))$sql$
         into v_found using 'drip.' || p_table;
     end if;
     return v_found;

@@ -26,7 +26,7 @@ declare
         select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent, e.next_step_due_at,
                s.time_zone as sequence_zone, s.send_window_start, s.send_window_end, s.send_days_mask
         from {enrollments} e
-        join drip.sequences s on s.id = e.sequence_id and s.active
+        join {sequences} s on s.id = e.sequence_id and s.active
         where e.status = 'active'
           and e.next_step_due_at <= p_now
           and (e.next_step_due_at, e.id) > (coalesce(p_after_due, '-infinity'::timestamptz), coalesce(p_after_id, 0))
@@ -61,12 +61,12 @@ declare
             select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge,
                    st.text_body, st.text_merge, st.tracked_html, st.tracked_merge, st.tracked_text,
                    st.tracked_text_merge, st.link_hrefs
-            from drip.sequence_steps st
+            from {sequence_steps} st
             where st.sequence_id = g.sequence_id and st.active and st.step_order > g.last_step_order_sent
             order by st.step_order limit 1
         ) cur on true
         left join lateral (
-            select st.delay_hours from drip.sequence_steps st
+            select st.delay_hours from {sequence_steps} st
             where st.sequence_id = g.sequence_id and st.active and st.step_order > cur.step_order
             order by st.step_order limit 1
         ) nxt on true
@@ -130,11 +130,11 @@ declare
                        order by d.next_step_due_at desc, d.id desc limit 1) l on true
 $statement$;
     v_variables constant text[] := array['p_now', 'p_limit', 'p_after_due', 'p_after_id', 'v_header', 'v_footer', 'v_text_header', 'v_text_footer', 'v_unsubscribe_url', 'v_unsubscribe_key', 'v_public_url', 'v_link_key', 'v_mailto', 'v_domain'];
-    -- for EXECUTE: no INTO, the shard's tables as %1$s..%3$s (then the variables as $n, below)
+    -- for EXECUTE: no INTO, the shard's tables as %1$s..%5$s (then the variables as $n, below)
     v_shard_statement text := replace(replace(v_statement, E'    into claimed, v_queued, last_due, last_id\n', ''),
                                       '{enrollments}', '%1$s');
 begin
-    execute replace(replace(replace(replace($function$
+    execute replace(replace(replace(replace(replace(replace($function$
 create or replace function drip.dispatch_batch(
     p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null,
     out claimed integer, out last_due timestamptz, out last_id bigint
@@ -187,9 +187,10 @@ begin
 end
 $$;
 $function$, '{statement}', v_statement), '{enrollments}', 'drip.enrollments'), '{contacts}', 'drip.contacts'),
-        '{outbox}', 'drip.outbox');
+        '{outbox}', 'drip.outbox'), '{sequences}', 'drip.sequences'), '{sequence_steps}', 'drip.sequence_steps');
 
-    v_shard_statement := replace(replace(v_shard_statement, '{contacts}', '%2$s'), '{outbox}', '%3$s');
+    v_shard_statement := replace(replace(replace(replace(v_shard_statement, '{contacts}', '%2$s'), '{outbox}', '%3$s'),
+                                         '{sequences}', '%4$s'), '{sequence_steps}', '%5$s');
     for i in 1 .. cardinality(v_variables) loop
         v_shard_statement := regexp_replace(v_shard_statement, '\m' || v_variables[i] || '\M', '$' || i, 'g');
     end loop;
@@ -245,7 +246,8 @@ begin
     v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
 
     execute format({shard_statement}, drip.local_table(p_near, 'enrollments'), drip.local_table(p_near, 'contacts'),
-                   drip.local_table(p_near, 'outbox'))
+                   drip.local_table(p_near, 'outbox'), drip.local_table(p_near, 'sequences'),
+                   drip.local_table(p_near, 'sequence_steps'))
     into v_claimed, v_queued, v_last_due, v_last_id
     using p_now, p_limit, p_after_due, p_after_id, v_header, v_footer, v_text_header, v_text_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain;
     return array[v_claimed, v_queued];

@@ -5,57 +5,47 @@
 --   - a row whose lease ran out drip.outbox_max_attempts() times: failed, since each expiry
 --     means a runner died or hung while sending it (a message that kills its runner is not
 --     tried forever).
--- Only the picked rows are judged, so a claim costs the same whatever the backlog.
+-- Only the picked rows are judged, so a claim costs the same whatever the backlog. The work is
+-- drip.claim_shard's; on Citus it runs in every shard at once, in rounds that ask each shard for
+-- its share of what is still wanted, while some shard fills its share.
 create or replace function drip.claim_outbox(p_runner text, p_limit integer, p_lease_seconds integer)
 returns setof drip.outbox
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
-    v_max constant integer := drip.outbox_max_attempts();
-    v_picked integer;
-    v_ids bigint[];
+    v_shards integer;
+    v_share integer;
+    v_ids bigint[] := '{}';
+    v_round bigint[];
+    v_full boolean;
 begin
     if p_runner is null or p_limit is null or p_limit < 1 or p_lease_seconds is null or p_lease_seconds < 1 then
         raise exception 'claim_outbox needs a runner name, a limit of 1 or more and a lease of 1 second or more'
             using errcode = '22023', column = 'p_limit', detail = 'field: p_runner, p_limit, p_lease_seconds';
     end if;
-    loop
-        -- pick and lock; close what must not be sent; keep the ids of the rest
-        with picked as (
-            select o.id, o.contact_id, o.status, o.attempts from drip.outbox o
-            where o.status in ('queued', 'sending') and o.next_attempt_at <= now()
-            order by o.next_attempt_at, o.id
-            limit p_limit
-            for update skip locked
-        ), judged as (
-            select p.id,
-                   case when c.id is null or c.unsubscribed_at is not null or c.bounced_at is not null then 'cancelled'
-                        when p.status = 'sending' and p.attempts >= v_max then 'failed' end as closing,
-                   case when c.bounced_at is not null then 'contact bounced'
-                        when c.id is null or c.unsubscribed_at is not null then 'contact unsubscribed'
-                        else format('no result after %s attempts: the runner holding it died or hung past its lease',
-                                    p.attempts) end as reason
-            from picked p
-            left join drip.contacts c on c.id = p.contact_id
-        ), closed as (
+    if not drip.is_distributed() then
+        v_ids := drip.claim_shard(null, p_runner, p_limit, p_lease_seconds);
+    else
+        select count(*) into v_shards from drip.shard_keys;
+        loop
+            v_share := greatest(1, (p_limit - cardinality(v_ids)) / v_shards);
+            select array_agg(i.id), bool_or(i.full) into v_round, v_full
+            from (select unnest(r.ids) as id, coalesce(cardinality(r.ids), 0) >= v_share as full
+                  from (select drip.claim_shard(k.tableoid, p_runner, v_share, p_lease_seconds) as ids
+                        from drip.shard_keys k) r) i;
+            v_ids := v_ids || coalesce((select array_agg(x order by x) from unnest(v_round) x), '{}');
+            exit when v_round is null or not v_full or cardinality(v_ids) >= p_limit;
+        end loop;
+        -- shares are rounded up to one row: give back what this runner did not ask for, as it was
+        if cardinality(v_ids) > p_limit then
             update drip.outbox o
-            set status = j.closing, last_error = j.reason, locked_by = null
-            from judged j
-            where o.id = j.id and j.closing is not null
-        )
-        select count(*), array_agg(j.id) filter (where j.closing is null) into v_picked, v_ids
-        from judged j;
-
-        -- the rows stay locked by this transaction until it ends: lease them
-        return query
-            update drip.outbox o
-            set status = 'sending', locked_by = p_runner, attempts = o.attempts + 1,
-                next_attempt_at = now() + p_lease_seconds * interval '1 second'
-            where o.id = any (v_ids)
-            returning o.*;
-        -- everything picked was closed: pick again, so a run of stopped rows never looks like an empty queue
-        exit when v_ids is not null or v_picked = 0;
-    end loop;
+            set status = case when o.attempts <= 1 then 'queued' else o.status end, attempts = o.attempts - 1,
+                locked_by = null, next_attempt_at = now()
+            where o.id = any (v_ids[p_limit + 1:]);
+            v_ids := v_ids[1:p_limit];
+        end if;
+    end if;
+    return query select o.* from drip.outbox o where o.id = any (v_ids) order by o.next_attempt_at, o.id;
 end
 $$;
