@@ -1,12 +1,22 @@
 """Small builders the tests share: contacts, sequences, tags, dispatch."""
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.conninfo import make_conninfo
+
+# the suites run against a Citus coordinator (tests/conftest.py)
+ON_CITUS = os.environ.get("PGDRIP_TEST_CITUS") == "1"
+
+
+def not_on_citus(reason: str) -> pytest.MarkDecorator:
+    """Marks a test that cannot run on Citus, and why."""
+    return pytest.mark.not_on_citus(reason=reason)
 
 
 def with_dbname(dsn: str, dbname: str) -> str:

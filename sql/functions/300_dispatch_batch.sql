@@ -216,6 +216,8 @@ set enable_material = off
 -- reads the reference tables (sequences, steps, settings) from inside a shard: see drip.route_events
 set citus.allow_nested_distributed_execution = on
 as $$
+-- @plpgsql_check_options: extra_warnings = off
+-- (the statement's cursor columns are read into variables that a shard's batch does not use)
 declare
     v_queued integer;
     -- what every body is rendered inside (drip.mail_settings), read once per batch

@@ -16,7 +16,7 @@ as $$
 declare
     v_shards integer;
     v_share integer;
-    v_ids bigint[] := '{}';
+    v_ids bigint[] := '{}'::bigint[];
     v_round bigint[];
     v_full boolean;
 begin
@@ -27,7 +27,7 @@ begin
     if not drip.is_distributed() then
         v_ids := drip.claim_shard(null, p_runner, p_limit, p_lease_seconds);
     else
-        select count(*) into v_shards from drip.shard_keys;
+        select count(*)::integer into v_shards from drip.shard_keys;
         loop
             v_share := greatest(1, (p_limit - cardinality(v_ids)) / v_shards);
             select array_agg(i.id), bool_or(i.full) into v_round, v_full
