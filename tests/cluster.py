@@ -1,6 +1,8 @@
 """A Citus cluster for the tests: databases made on every node of the cluster whose coordinator
 a DSN names (its workers read from pg_dist_node of that DSN's database)."""
 
+import time
+
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -20,7 +22,10 @@ def create_database(cluster_dsn: str, name: str, with_citus: bool = True, templa
     for i, node in enumerate(nodes):
         with psycopg.connect(node, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
-            conn.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
+            if template:
+                _copy(conn, name, template)
+            else:
+                conn.execute(f'create database "{name}"')
         if i > 0 and not template:
             with psycopg.connect(make_conninfo(node, dbname=name), autocommit=True) as conn:
                 conn.execute("create extension citus")
@@ -28,6 +33,22 @@ def create_database(cluster_dsn: str, name: str, with_citus: bool = True, templa
     if with_citus and not template:
         add_citus(cluster_dsn, coordinator)
     return coordinator
+
+
+def _copy(conn: psycopg.Connection, name: str, template: str) -> None:
+    """CREATE DATABASE name TEMPLATE template. Citus keeps sessions open in every database that
+    has it (its maintenance daemon, connections between nodes): end them, as nothing else uses
+    the template, and try again while one comes back."""
+    for attempt in range(50):
+        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                     "where datname = %s and pid <> pg_backend_pid()", (template,))
+        try:
+            conn.execute(f'create database "{name}" template "{template}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 def add_citus(cluster_dsn: str, coordinator: str) -> None:
@@ -45,4 +66,11 @@ def add_citus(cluster_dsn: str, coordinator: str) -> None:
 def drop_database(cluster_dsn: str, name: str) -> None:
     for node in node_dsns(cluster_dsn):
         with psycopg.connect(node, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+            for attempt in range(50):  # Citus's maintenance daemon can come back meanwhile
+                try:
+                    conn.execute(f'drop database if exists "{name}" with (force)')
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.1)

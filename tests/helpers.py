@@ -1,6 +1,7 @@
 """Small builders the tests share: contacts, sequences, tags, dispatch."""
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,15 @@ from psycopg.conninfo import make_conninfo
 
 # the suites run against a Citus coordinator (tests/conftest.py)
 ON_CITUS = os.environ.get("PGDRIP_TEST_CITUS") == "1"
+
+
+def error_field(diag: psycopg.errors.Diagnostic) -> str | None:
+    """The field an error names: its column, or the "field: X" of its detail, which every pgdrip
+    error also carries (Citus passes on an error raised on a worker without its column)."""
+    if diag.column_name:
+        return diag.column_name
+    found = re.search(r"field: (\w+)", diag.message_detail or "")
+    return found.group(1) if found else None
 
 
 def not_on_citus(reason: str) -> pytest.MarkDecorator:

@@ -170,6 +170,16 @@ declare
     v_mailto text;
     v_domain text;
 begin
+    if drip.is_distributed() then
+        -- Citus: one batch of up to p_limit in every shard at once (no cursor: each shard's batch
+        -- starts at its front)
+        select coalesce(sum(r[1]), 0), coalesce(sum(r[2]), 0) into claimed, v_queued
+        from (select drip.dispatch_shard(k.tableoid, p_now, p_limit) as r from drip.shard_keys k) shards;
+        if v_queued > 0 then
+            perform pg_notify('drip_outbox', '');
+        end if;
+        return;
+    end if;
     -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
     -- steps of a sequence whose steps and enrollment positions are being renumbered.
     perform pg_advisory_xact_lock_shared(drip.steps_lock_key());

@@ -1,8 +1,8 @@
 -- call drip.dispatch_due(p_now timestamptz default now())
 -- Queues the next step of every due enrollment, committing after each batch of 1000.
 -- Safe to run concurrently (SKIP LOCKED). It commits, so it carries no SET clause and every
--- name is qualified; CALL it outside an explicit transaction block. On Citus each round runs a
--- batch inside every shard at once (drip.dispatch_shard), until no shard fills its batch.
+-- name is qualified; CALL it outside an explicit transaction block. On Citus each batch runs
+-- inside every shard at once (drip.dispatch_batch), until no shard fills its batch.
 create or replace procedure drip.dispatch_due(p_now timestamptz default now())
 language plpgsql
 as $$
@@ -12,20 +12,7 @@ declare
     -- where the last batch stopped in the due index (see dispatch_batch)
     v_after_due timestamptz;
     v_after_id bigint;
-    v_queued bigint;
 begin
-    if drip.is_distributed() then
-        loop
-            select coalesce(max(r[1]), 0), coalesce(sum(r[2]), 0) into v_claimed, v_queued
-            from (select drip.dispatch_shard(k.tableoid, p_now, v_batch) as r from drip.shard_keys k) shards;
-            commit;
-            if v_queued > 0 then
-                perform pg_notify('drip_outbox', '');  -- here, on the coordinator, where runners listen
-            end if;
-            exit when v_claimed < v_batch;
-        end loop;
-        return;
-    end if;
     loop
         select b.claimed, b.last_due, b.last_id into v_claimed, v_after_due, v_after_id
         from drip.dispatch_batch(p_now, v_batch, v_after_due, v_after_id) b;

@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_sequence, dispatch, outbox, trigger_disabled
+from tests.helpers import add_contact, add_sequence, dispatch, error_field, outbox, trigger_disabled
 
 
 def render(db, first, last, email, subject, body):
@@ -60,7 +60,7 @@ def test_unknown_merge_tag_refused_at_save(db, field, text):
         db.execute(
             "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) "
             "values (%s, 2, %s, %s)", (seq, values["subject"], values["html_body"]))
-    assert err.value.diag.column_name == field
+    assert error_field(err.value.diag) == field
     assert db.execute("select count(*) n from drip.sequence_steps").fetchone()["n"] == 1
 
 

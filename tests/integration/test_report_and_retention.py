@@ -6,7 +6,17 @@ import datetime as dt
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, dispatch, enrollments, outbox, tag
+from tests.helpers import (
+    add_contact,
+    add_contacts,
+    add_sequence,
+    add_tag,
+    dispatch,
+    enrollments,
+    error_field,
+    outbox,
+    tag,
+)
 
 MONDAY = dt.datetime(2030, 1, 7, tzinfo=dt.UTC)
 
@@ -133,7 +143,7 @@ def test_prune_commits_batch_by_batch(dsn, db):
 def test_prune_refuses_an_age_under_a_day(db):
     with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
         db.execute("call drip.prune(interval '2 hours')")
-    assert err.value.diag.column_name == "p_older_than"
+    assert error_field(err.value.diag) == "p_older_than"
 
 
 def test_forecast_and_report_have_the_contracts_columns(db):
