@@ -77,7 +77,8 @@ grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz,
     drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
     drip.publish_mail_settings(jsonb, text, boolean), drip.take_send_tokens(double precision, integer),
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
-    drip.exit_events(text, bigint[], text[], regclass), drip.forecast(timestamptz), drip.compact_step_stats(),
+    drip.exit_events(text, bigint[], text[], regclass), drip.forecast(timestamptz),
+    drip.forecast_shard(regclass, timestamptz), drip.compact_step_stats(),
     drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer),
     drip.prune_clicks_batch(timestamptz, bigint, integer),
     drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass),
@@ -107,3 +108,13 @@ grant execute on function drip.admin_session_open(text, bytea, text), drip.admin
     drip.cancel_enrollments(bigint, text, text), drip.contact_enrollments(bigint), drip.contact_history(bigint, integer),
     drip.unsubscribe_contact(bigint, text), drip.forecast_summary(timestamptz), drip.failed_messages(bigint, integer)
     to drip_admin;
+
+-- On Citus, dispatch runs on the workers as the caller: the grant on the outbox's id sequence
+-- must be there too (Citus does not carry it over to a sequence created by distributing)
+do $$
+begin
+    if drip.is_distributed() then
+        perform run_command_on_workers('grant usage on sequence drip.outbox_id_seq to drip_runner');
+    end if;
+end
+$$;

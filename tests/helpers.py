@@ -20,8 +20,8 @@ def error_field(diag: psycopg.errors.Diagnostic) -> str | None:
     error also carries (Citus passes on an error raised on a worker without its column)."""
     if diag.column_name:
         return diag.column_name
-    found = re.search(r"field: (\w+)", diag.message_detail or "")
-    return found.group(1) if found else None
+    found = re.search(r"field: ([\w.\[\]]+)", diag.message_detail or "")  # "steps[2].subject" names subject
+    return re.sub(r"\[\d+\]", "", found.group(1)).rsplit(".", 1)[-1] if found else None
 
 
 def not_on_citus(reason: str) -> pytest.MarkDecorator:

@@ -21,6 +21,8 @@ declare
     v_link_secret text := nullif(p_settings ->> 'secret', '');
     v_mailto text := nullif(regexp_replace(btrim(p_settings ->> 'unsubscribe_mailto'), '^mailto:', '', 'i'), '');
     v_from text := nullif(btrim(p_settings ->> 'from_address'), '');
+    v_link_key bytea[];
+    v_unsubscribe_key bytea[];
 begin
     if p_settings is null or jsonb_typeof(p_settings) <> 'object' then
         raise exception 'mail settings must be a JSON object'
@@ -79,11 +81,13 @@ begin
         perform drip.check_email(v_mailto, 'unsubscribe_mailto');
     end if;
 
+    -- the keys computed first: Citus refuses functions that are not IMMUTABLE inside CASE
+    v_link_key := drip.hmac_pads(convert_to(v_link_secret, 'UTF8'));
+    v_unsubscribe_key := case when v_url is not null then drip.hmac_pads(convert_to(v_secret, 'UTF8')) end;
     if p_partial then
         update drip.mail_settings
         set public_url = case when p_settings ? 'public_url' then v_public else public_url end,
-            link_key = case when p_settings ? 'secret' then drip.hmac_pads(convert_to(v_link_secret, 'UTF8'))
-                            else link_key end,
+            link_key = case when p_settings ? 'secret' then v_link_key else link_key end,
             published_at = now(), published_by = p_published_by;
         return;
     end if;
@@ -91,9 +95,9 @@ begin
     set brand_header = v_header,
         brand_footer = v_footer,
         unsubscribe_url = v_url,
-        unsubscribe_key = case when v_url is not null then drip.hmac_pads(convert_to(v_secret, 'UTF8')) end,
+        unsubscribe_key = v_unsubscribe_key,
         public_url = v_public,
-        link_key = drip.hmac_pads(convert_to(v_link_secret, 'UTF8')),
+        link_key = v_link_key,
         unsubscribe_mailto = v_mailto,
         sender_domain = lower(substring(v_from from '@([^@>[:space:]]+)>?[[:space:]]*$')),
         published_at = now(),

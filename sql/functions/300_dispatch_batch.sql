@@ -173,8 +173,10 @@ begin
     if drip.is_distributed() then
         -- Citus: one batch of up to p_limit in every shard at once (no cursor: each shard's batch
         -- starts at its front)
-        select coalesce(sum(r[1]), 0), coalesce(sum(r[2]), 0) into claimed, v_queued
-        from (select drip.dispatch_shard(k.tableoid, p_now, p_limit) as r from drip.shard_keys k) shards;
+        -- by EXECUTE with literals: this function's generic plans are refused by Citus's planner
+        execute format('select coalesce(sum(r[1]), 0), coalesce(sum(r[2]), 0) from (select '
+                       'drip.dispatch_shard(k.tableoid, %L, %s) as r from drip.shard_keys k) shards', p_now, p_limit)
+        into claimed, v_queued;
         if v_queued > 0 then
             perform pg_notify('drip_outbox', '');
         end if;

@@ -21,6 +21,8 @@ returns table (step_id bigint, step_key text, old_order integer, new_order integ
                changed text[], will_receive integer, skipping integer)
 language plpgsql volatile
 set search_path = ''
+-- on Citus: the sequence (a reference table) is written after the enrollments (distributed)
+set citus.multi_shard_modify_mode = 'sequential'
 as $$
 declare
     v_n integer;
@@ -36,6 +38,8 @@ declare
     ex_active boolean[];
     ex_new integer[];           -- the position each existing step moves to (NULL: deactivated)
     ex_pending integer[];       -- active enrollments that had not passed it, before the save
+    v_sent integer[];           -- active enrollments by the position they have sent
+    v_counts integer[];
     -- the new list
     nw_id bigint[] := '{}'::bigint[];
     nw_key text[] := '{}'::text[];
@@ -46,6 +50,7 @@ declare
     v_state text;
     v_message text;
     v_hint text;
+    v_detail text;
 begin
     if not exists (select 1 from drip.sequences s where s.id = p_sequence_id) then
         raise exception 'sequence % does not exist', coalesce(p_sequence_id::text, 'NULL')
@@ -151,9 +156,14 @@ begin
     end loop;
 
     -- The report's "before" side: who had not passed each existing step.
-    select coalesce(array_agg((select count(*) from drip.enrollments e
-                               where e.sequence_id = p_sequence_id and e.status = 'active'
-                                 and e.last_step_order_sent < t.o)::integer order by t.j), '{}')
+    -- (the enrollments counted by position once, then summed here: Citus plans no correlated
+    -- subquery over an unnest)
+    select array_agg(h.sent), array_agg(h.n) into v_sent, v_counts
+    from (select e.last_step_order_sent as sent, count(*)::integer as n from drip.enrollments e
+          where e.sequence_id = p_sequence_id and e.status = 'active'
+          group by e.last_step_order_sent) h;
+    select coalesce(array_agg((select coalesce(sum(h.n), 0) from unnest(v_sent, v_counts) as h (sent, n)
+                                where h.sent < t.o)::integer order by t.j), '{}')
     into ex_pending
     from unnest(ex_order) with ordinality as t (o, j);
 
@@ -186,7 +196,8 @@ begin
         exception when others then
             -- the step's own validation names the field; add which step of the list it was
             get stacked diagnostics v_field = column_name, v_state = returned_sqlstate,
-                                    v_message = message_text, v_hint = pg_exception_hint;
+                                    v_message = message_text, v_hint = pg_exception_hint,
+                                    v_detail = pg_exception_detail;
             if v_state = '22P02' then  -- a delay or active flag that is not a number / boolean
                 v_field := case when v_message ~* 'boolean' then 'active' else 'delay_hours' end;
                 v_message := case when v_field = 'active' then 'active must be true or false'
@@ -194,7 +205,8 @@ begin
                              || ', not ' || coalesce(substring(v_message from '(".*")$'), 'that');
                 v_state := '22023';
             end if;
-            v_field := coalesce(nullif(v_field, ''), 'steps');
+            -- (on Citus an error raised on a worker arrives without its column: its detail names it)
+            v_field := coalesce(nullif(v_field, ''), substring(v_detail from 'field: (\w+)'), 'steps');
             raise exception '%', v_message
                 using errcode = v_state, column = v_field, detail = format('field: %s; step: %s', v_field, i),
                       hint = coalesce(v_hint, '');

@@ -8,12 +8,15 @@ create or replace function drip.unsendable(p_runner text, p_ids bigint[]) return
 language plpgsql stable
 set search_path = ''
 as $$
+declare
+    v_sendable bigint[];
 begin
+    -- two statements: Citus plans no correlated subquery over an id list
+    select array_agg(o.id) into v_sendable
+    from drip.outbox o join drip.contacts c on c.id = o.contact_id
+    where o.id = any (p_ids) and o.status = 'sending' and o.locked_by = p_runner
+      and c.unsubscribed_at is null and c.bounced_at is null;
     return query
-    select i.id from unnest(p_ids) as i (id)
-    where not exists (
-        select 1 from drip.outbox o join drip.contacts c on c.id = o.contact_id
-        where o.id = i.id and o.status = 'sending' and o.locked_by = p_runner
-          and c.unsubscribed_at is null and c.bounced_at is null);
+    select i.id from unnest(p_ids) as i (id) where i.id <> all (coalesce(v_sendable, '{}'::bigint[]));
 end
 $$;

@@ -27,6 +27,7 @@ declare
     v_links integer;
     v_burst integer;
     v_id bigint;
+    v_unique integer;
 begin
     select t.* into v_token
     from drip.mail_settings m cross join lateral drip.read_token(m.link_key, p_token) t;
@@ -94,11 +95,12 @@ begin
         values (v_token.step_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1);
         return v_url;
     end if;
+    -- the probe first: Citus refuses subqueries inside INSERT ... VALUES
+    v_unique := case when exists (select 1 from drip.clicks k
+                                  where k.contact_id = v_token.contact_id and k.step_id = v_token.step_id
+                                    and k.bot_reason is null and k.id <> v_id) then 0 else 1 end;
     insert into drip.step_stats (step_id, day, contact_id, clicks, unique_clickers)
-    values (v_token.step_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1,
-            case when exists (select 1 from drip.clicks k
-                              where k.contact_id = v_token.contact_id and k.step_id = v_token.step_id
-                                and k.bot_reason is null and k.id <> v_id) then 0 else 1 end);
+    values (v_token.step_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1, v_unique);
     if not exists (select 1 from drip.clicks k
                    where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
                      and k.step_id = v_token.step_id and k.bot_reason is null and k.id <> v_id) then

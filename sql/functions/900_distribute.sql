@@ -78,7 +78,8 @@ begin
     end loop;
 
     foreach v_table in array v_distributed[2:] loop
-        continue when v_table = 'shard_keys';
+        -- the report's counters outlive the contacts they counted
+        continue when v_table in ('shard_keys', 'step_stats');
         perform drip.add_foreign_key(v_table, 'contact_id', 'contacts', 'on delete cascade');
     end loop;
     perform drip.add_foreign_key('contact_tags', 'tag_id', 'tags', 'on delete cascade');
@@ -87,6 +88,11 @@ begin
     foreach v_table in array v_replaced loop
         perform drip.drop_triggers(null, v_table);
     end loop;
+
+    -- Citus connects to the workers as the current user: our roles (NOLOGIN on the coordinator,
+    -- where applications SET ROLE to them) must be able to log in there
+    perform run_command_on_workers(format('alter role %I login', r.rolname))
+    from pg_catalog.pg_roles r where r.rolname in ('drip_app', 'drip_runner', 'drip_admin');
 
     perform drip.refresh_shard_keys();
     return v_count;

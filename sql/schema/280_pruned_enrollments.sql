@@ -7,4 +7,6 @@ create table drip.pruned_enrollments (
     contact_id bigint not null,
     occurrence date
 );
-create index pruned_enrollments_key on drip.pruned_enrollments (sequence_id, contact_id, occurrence);
+-- unique, so drip.prune remembers each fact once with ON CONFLICT DO NOTHING (on Citus too)
+create unique index pruned_enrollments_key on drip.pruned_enrollments (sequence_id, contact_id, occurrence)
+    nulls not distinct;

@@ -9,6 +9,7 @@ from tests.helpers import (
     add_tag,
     dispatch,
     enrollments,
+    not_on_citus,
     outbox,
     tag,
     tag_everyone,
@@ -153,6 +154,7 @@ def test_many_due_enrollments_across_batches(db):
     ).fetchone()["n"] == 2500
 
 
+@not_on_citus(reason="each shard's batch starts at its front there: no cursor")
 def test_batches_walk_the_due_index_with_a_cursor(db):
     add_sequence(db, "tag_added", None, steps=[(0, "one", "b"), (1, "two", "b")])
     add_contacts(db, 5)

@@ -3,7 +3,17 @@
 import psycopg
 import pytest
 
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, enrollments, error_field, tag, tag_everyone
+from tests.helpers import (
+    add_contact,
+    add_contacts,
+    add_sequence,
+    add_tag,
+    enrollments,
+    error_field,
+    not_on_citus,
+    tag,
+    tag_everyone,
+)
 
 
 def test_tag_enrolls_in_the_writers_transaction_with_step_one_due_after_its_delay(db):
@@ -158,6 +168,7 @@ def wakeups_for_tagging_into(dsn, db, steps) -> list[str]:
     return got
 
 
+@not_on_citus(reason='nothing notifies from inside a shard (docs/SCALE_OUT.md, wake-ups)')
 def test_new_enrollment_due_now_notifies_drip_due(dsn, db):
     assert wakeups_for_tagging_into(dsn, db, [(0, "now", "<p>now</p>")]) == ["drip_due"]
 
@@ -179,6 +190,7 @@ def test_deleting_a_contact_deletes_its_enrollments_and_mail(db):
     assert [r["contact_id"] for r in db.execute("select contact_id from drip.outbox").fetchall()] == [keep]
 
 
+@not_on_citus(reason="a foreign key refuses it, with PostgreSQL's own message")
 def test_deleting_a_sequence_with_enrollments_is_refused(db):
     seq = add_sequence(db, "tag_added", None)
     unused = add_sequence(db, "tag_added", "nobody", name="unused")

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.helpers import add_contacts, add_sequence, add_tag, dispatch, tag_everyone
+from tests.helpers import add_contacts, add_sequence, add_tag, dispatch, not_on_citus, tag_everyone
+
+pytestmark = not_on_citus(reason="on Citus the statements are planned on the workers")
 
 
 @pytest.fixture
