@@ -15,7 +15,8 @@ set search_path = ''
 as $$
 declare
     v_shards integer;
-    v_share integer;
+    v_wanted integer;
+    v_offset integer := 0;
     v_ids bigint[] := '{}'::bigint[];
     v_round bigint[];
     v_full boolean;
@@ -28,23 +29,26 @@ begin
         v_ids := drip.claim_shard(null, p_runner, p_limit, p_lease_seconds);
     else
         select count(*)::integer into v_shards from drip.shard_keys;
-        loop
-            v_share := greatest(1, (p_limit - cardinality(v_ids)) / v_shards);
+        -- Each round asks every shard for its share of what is still wanted, the remainder spread
+        -- from a rotating offset: the shares add up to exactly that, so nothing is leased (or
+        -- locked) beyond p_limit. Rounds go on while some shard filled its share, or while not
+        -- every shard was asked; never more than one per shard.
+        for i in 1 .. v_shards + 1 loop
+            v_wanted := p_limit - cardinality(v_ids);
+            exit when v_wanted <= 0;
             select array_agg(i.id), bool_or(i.full) into v_round, v_full
-            from (select unnest(r.ids) as id, coalesce(cardinality(r.ids), 0) >= v_share as full
-                  from (select drip.claim_shard(k.tableoid, p_runner, v_share, p_lease_seconds) as ids
-                        from drip.shard_keys k) r) i;
-            v_ids := v_ids || coalesce((select array_agg(x order by x) from unnest(v_round) x), '{}');
-            exit when v_round is null or not v_full or cardinality(v_ids) >= p_limit;
+            from (select unnest(r.ids) as id, coalesce(cardinality(r.ids), 0) >= r.share as full
+                  from (select drip.claim_shard(x.tableoid, p_runner, x.share, p_lease_seconds) as ids, x.share
+                        from (select k.tableoid,
+                                     v_wanted / v_shards
+                                     + ((k.shard_index - v_offset + v_shards) % v_shards < v_wanted % v_shards)::integer
+                                     as share
+                              from drip.shard_keys k) x
+                        where x.share > 0) r) i;
+            v_ids := v_ids || coalesce((select array_agg(x order by x) from unnest(v_round) x), '{}'::bigint[]);
+            exit when v_wanted >= v_shards and not coalesce(v_full, false);
+            v_offset := (v_offset + v_wanted % v_shards) % v_shards;
         end loop;
-        -- shares are rounded up to one row: give back what this runner did not ask for, as it was
-        if cardinality(v_ids) > p_limit then
-            update drip.outbox o
-            set status = case when o.attempts <= 1 then 'queued' else o.status end, attempts = o.attempts - 1,
-                locked_by = null, next_attempt_at = now()
-            where o.id = any (v_ids[p_limit + 1:]);
-            v_ids := v_ids[1:p_limit];
-        end if;
     end if;
     return query select o.* from drip.outbox o where o.id = any (v_ids) order by o.next_attempt_at, o.id;
 end

@@ -8,12 +8,15 @@ set search_path = ''
 as $$
 declare
     v_not_failed text;
+    v_failed bigint[];
     v_count integer;
 begin
     if p_ids is not null then
+        -- two statements: Citus plans no correlated subquery over an id list
+        select array_agg(o.id) into v_failed from drip.outbox o where o.id = any (p_ids) and o.status = 'failed';
         select string_agg(i.id::text, ', ' order by i.id) into v_not_failed
         from (select distinct u.id from unnest(p_ids) as u (id)) i
-        where not exists (select 1 from drip.outbox o where o.id = i.id and o.status = 'failed');
+        where i.id <> all (coalesce(v_failed, '{}'::bigint[]));
         if v_not_failed is not null then
             raise exception 'not failed outbox rows: %', v_not_failed
                 using errcode = '22023', column = 'p_ids', detail = 'field: p_ids',
