@@ -86,16 +86,21 @@ limit %(limit)s
 """
 PREVIEW = "select * from drip.preview_step(%(step)s, %(contact)s)"
 FORECAST = """
+-- the filters inside: on Citus the forecast then runs on the coordinator, its rows one
+-- intermediate result (a constant contact id outside would send the whole query to a shard)
+with f as materialized (
+    select * from drip.forecast(%(until)s) f
+    where (%(sequence)s::bigint is null or f.sequence_id = %(sequence)s)
+      and (%(contact)s::bigint is null or f.contact_id = %(contact)s)
+)
 select f.due_at,
-       to_char(timezone(z.zone, f.due_at), 'YYYY-MM-DD HH24:MI') || ' ' || z.zone as local_time,
+       to_char(timezone(coalesce(c.time_zone, s.time_zone), f.due_at), 'YYYY-MM-DD HH24:MI') || ' '
+           || coalesce(c.time_zone, s.time_zone) as local_time,
        s.name as sequence, f.step_order, c.email as contact_email,
-       f.enrollment_id, f.sequence_id, f.step_id, f.contact_id, z.zone as time_zone
-from drip.forecast(%(until)s) f
+       f.enrollment_id, f.sequence_id, f.step_id, f.contact_id, coalesce(c.time_zone, s.time_zone) as time_zone
+from f
 join drip.sequences s on s.id = f.sequence_id
 join drip.contacts c on c.id = f.contact_id
-cross join lateral (select coalesce(c.time_zone, s.time_zone) as zone) z
-where (%(sequence)s::bigint is null or f.sequence_id = %(sequence)s)
-  and (%(contact)s::bigint is null or f.contact_id = %(contact)s)
 order by f.due_at, f.enrollment_id, f.step_order
 limit %(limit)s
 """

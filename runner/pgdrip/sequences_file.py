@@ -11,7 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from . import queries
-from .errors import PgdripError
+from .errors import PgdripError, named_field
 
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
@@ -156,7 +156,7 @@ def apply(conn: psycopg.Connection, path: Path, specs: list[SequenceSpec], lines
         try:
             changes += _apply_one(conn, spec)
         except psycopg.Error as exc:
-            column = exc.diag.column_name
+            column = named_field(exc.diag)
             step = re.search(r"\bstep: (\d+)", exc.diag.message_detail or "")  # drip.save_steps names the step
             where = lines.line(spec.index, int(step.group(1)) - 1 if step else None, column)
             message = exc.diag.message_primary or str(exc)

@@ -36,17 +36,26 @@ revoke all on function drip.unsubscribe_by_token(text, text) from public;
 
 create or replace function drip.unsubscribe_target(p_token text)
 returns table (contact_id bigint, email_hint text, unsubscribed boolean)
-language sql stable
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
+declare
+    v_token record;
+begin
+    -- the token first, then the contact by its id (on Citus, a query on the contact's shard)
+    select t.* into v_token
+    from drip.mail_settings m cross join lateral drip.read_token(m.link_key, p_token) t;
+    if v_token.kind is distinct from 'u' then
+        return;
+    end if;
+    return query
     select c.id,
            -- enough for the reader to recognise the address, not enough to learn it from the link
            left(split_part(c.email, '@', 1), 1) || '•••@' || split_part(c.email, '@', 2),
            c.unsubscribed_at is not null
-    from drip.mail_settings m
-    cross join lateral drip.read_token(m.link_key, p_token) t
-    join drip.contacts c on c.id = t.contact_id
-    where t.kind = 'u'
+    from drip.contacts c
+    where c.id = v_token.contact_id;
+end
 $$;
 revoke all on function drip.unsubscribe_target(text) from public;

@@ -1,5 +1,6 @@
 """Behaviour 16: PGDRIP_MAX_RATE caps what all runners of one database send together."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -48,7 +49,8 @@ def test_the_bucket_holds_one_seconds_worth_and_refills_at_the_rate(db):
     assert db.execute("select drip.take_send_tokens(2, 100) n").fetchone()["n"] == 2
     assert db.execute("select drip.take_send_tokens(2, 100) n").fetchone()["n"] == 0
     # half a second later, one token (it would take another half second of stalling to see two)
-    db.execute("update drip.send_rate set refilled_at = refilled_at - interval '0.5 seconds'")
+    refilled = db.execute("select refilled_at from drip.send_rate").fetchone()["refilled_at"]
+    db.execute("update drip.send_rate set refilled_at = %s", (refilled - dt.timedelta(seconds=0.5),))
     assert db.execute("select drip.take_send_tokens(2, 100) n").fetchone()["n"] == 1
     db.execute("select drip.return_send_tokens(2, 5)")  # returned tokens never overfill the bucket
     assert db.execute("select drip.take_send_tokens(2, 100) n").fetchone()["n"] == 2

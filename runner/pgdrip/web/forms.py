@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import psycopg
 from starlette.datastructures import FormData
 
+from ..errors import named_field
+
 SETTINGS = ("name", "description", "trigger_type", "trigger_value", "time_zone", "send_window_start",
             "send_window_end", "exit_trigger_type", "exit_trigger_value", "reentry")
 TRIGGER_TYPES = ("tag_added", "group_added", "anniversary", "after_purchase", "after_first_click")
@@ -116,11 +118,8 @@ def field_error(exc: psycopg.Error) -> FieldError:
     """The form field a database error names: the column (diag), and for a step the position
     drip.save_steps puts in the detail ("field: subject; step: 2")."""
     diag = exc.diag
-    column = diag.column_name or ""
-    detail = diag.message_detail or ""
-    step = re.search(r"\bstep: (\d+)", detail)
-    named = re.search(r"\bfield: ([a-z_]+)", detail)
-    column = column or (named.group(1) if named else "")
+    column = named_field(diag)
+    step = re.search(r"\bstep: (\d+)", diag.message_detail or "")
     if step:
         part = column if column in ("delay_hours", "subject", "html_body", "active") else "subject"
         name = f"steps-{int(step.group(1)) - 1}-{part}"
