@@ -1,27 +1,29 @@
-"""pgdrip on Citus: figures for docs/SCALE_OUT.md, each beside a baseline from the same run.
+"""pgdrip on Citus beside single-node PostgreSQL: the same work, timed on both in one run.
 
     PGDRIP_CITUS_DSN="host=127.0.0.1 port=9700 user=postgres dbname=postgres" python bench/citus.py
 
-Needs a cluster (../shared/citus/cluster.sh start). Makes its own database on every node,
-migrated by the real `pgdrip migrate` (so distributed, with citus.shard_count shards).
-- tagging: N contacts tagged in one INSERT ... SELECT (enrollment in the same statement), beside
-  the same INSERT into a distributed table co-located with contacts that has no trigger;
-- dispatch: N due enrollments queued by drip.dispatch_due, beside an INSERT ... SELECT of the
-  same N rows into a co-located table (what any per-shard write costs);
-- the two ways weighed to run a function inside every shard, on an empty round: all shards in
-  one statement (`select f(k.tableoid) from drip.shard_keys k`) against one single-shard
-  statement per shard;
-- claims: the outbox drained by drip.claim_outbox in batches of 500, in rows per second.
+Needs a cluster (../shared/citus/cluster.sh start) and a single server (PGDRIP_BENCH_DSN, else
+127.0.0.1:5432). Each side gets its own database migrated by the real `pgdrip migrate` (on the
+cluster, so distributed with citus.shard_count shards). On one machine the cluster shows plan
+shape and overhead, not speed-up: its three servers share the same two cores.
+- tagging: N contacts tagged in one INSERT ... SELECT, each enrolled in the same statement;
+- dispatch: M due enrollments queued by drip.dispatch_due;
+- the drain's database side: the outbox claimed 500 at a time and each batch recorded sent
+  (drip.claim_outbox, drip.finish_outbox), in messages per second;
+- on the cluster, the two ways weighed to run a function in every shard, on an empty round: all
+  shards in one statement (`select f(k.tableoid) from drip.shard_keys k`) against one
+  single-shard statement per shard;
+- EXPLAIN of the dispatch and claim rounds, to show they are pushed down to every shard.
 """
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,87 +33,99 @@ from pgdrip.migrate import migrate  # noqa: E402
 from tests.cluster import create_database, drop_database  # noqa: E402
 
 
-def timed(conn: psycopg.Connection, sql: str, params: tuple = ()) -> float:
+def timed(fn) -> float:
     started = time.perf_counter()
-    conn.execute(sql, params)
+    fn()
     return time.perf_counter() - started
+
+
+def work(dsn: str, contacts: int, due: int) -> dict[str, float]:
+    """The three timings on one migrated, empty database."""
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as db:
+        db.execute("insert into drip.sequences (name, trigger_type, trigger_value) values ('s', 'tag_added', 'x')")
+        db.execute("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body) "
+                   "values (1, 1, 0, 'Hello {{FirstName}}', '<p>Hi</p>')")
+        db.execute("insert into drip.tags (name) values ('x')")
+        db.execute("insert into drip.contacts (email, first_name) "
+                   "select 'u' || g || '@example.com', 'U' || g from generate_series(1, %s) g", (contacts,))
+        tagging = timed(lambda: db.execute(
+            "insert into drip.contact_tags (contact_id, tag_id) select id, 1 from drip.contacts"))
+        assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == contacts
+        # only `due` of them due now
+        db.execute("update drip.enrollments set next_step_due_at = now() + interval '1 day' "
+                   "where contact_id > %s", (due,))
+        dispatch = timed(lambda: db.execute("call drip.dispatch_due()"))
+        assert db.execute("select count(*) n from drip.outbox").fetchone()["n"] == due
+
+        def drain() -> None:
+            while ids := [r["id"] for r in db.execute("select id from drip.claim_outbox('bench', 500, 300)")]:
+                db.execute("select drip.finish_outbox('bench', %s, 'sent')", (ids,))
+
+        drained = timed(drain)
+        assert db.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"] == due
+        return {"tagging": tagging, "dispatch": dispatch, "drain": due / drained}
+
+
+def citus_extras(dsn: str) -> tuple[float, float, str]:
+    """An empty dispatch round both ways, and the EXPLAIN of the rounds."""
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as db:
+        keys = [r["key"] for r in db.execute("select key from drip.shard_keys order by key")]
+        round_sql = "select drip.dispatch_shard(k.tableoid, now(), 1000) from drip.shard_keys k"
+        at_once = min(timed(lambda: db.execute(round_sql)) for _ in range(5))
+        one_by_one = min(timed(lambda: [db.execute(round_sql + " where k.key = %s", (key,)) for key in keys])
+                         for _ in range(5))
+        plans = []
+        for sql in (round_sql, "select drip.claim_shard(k.tableoid, 'bench', 16, 300) from drip.shard_keys k"):
+            plan = "\n".join(r["QUERY PLAN"] for r in db.execute("explain (costs off) " + sql))
+            plans.append(f"{sql}\n{plan}")
+        return at_once, one_by_one, "\n\n".join(plans)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--contacts", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=50_000)
     args = parser.parse_args()
     cluster = os.environ.get("PGDRIP_CITUS_DSN")
     if not cluster:
         sys.exit("set PGDRIP_CITUS_DSN to a Citus coordinator (../shared/citus/cluster.sh start)")
-    n = args.contacts
-    rows: dict[str, list[tuple[float, float]]] = {"tagging": [], "dispatch": [], "round": [], "claim": []}
-    for run in range(args.runs):
-        name = f"pgdrip_bench_citus_{run}"
-        dsn = create_database(cluster, name)
-        try:
-            migrate(dsn)
-            with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as db:
-                db.execute("insert into drip.sequences (name, trigger_type, trigger_value) "
-                           "values ('s', 'tag_added', 'x')")
-                db.execute("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body) "
-                           "select 1, 1, 0, 'Hello {{FirstName}}', '<p>Hi</p>'")
-                db.execute("insert into drip.tags (name) values ('x')")
-                db.execute("insert into drip.contacts (email, first_name) "
-                           "select 'u' || g || '@example.com', 'U' || g from generate_series(1, %s) g", (n,))
-                for table, columns in (("bench_tags", "contact_id bigint, tag_id bigint"),
-                                       ("bench_rows", "contact_id bigint, id bigint, note text")):
-                    db.execute(f"create table {table} ({columns})")
-                    db.execute("select create_distributed_table(%s, 'contact_id', colocate_with => 'drip.contacts')",
-                               (table,))
+    single = os.environ.get("PGDRIP_BENCH_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+    name = "pgdrip_bench_citus"
 
-                base = timed(db, "insert into bench_tags select id, 1 from drip.contacts")
-                ours = timed(db, "insert into drip.contact_tags (contact_id, tag_id) select id, 1 from drip.contacts")
-                assert db.execute("select count(*) n from drip.enrollments").fetchone()["n"] == n
-                rows["tagging"].append((ours, base))
+    with psycopg.connect(single, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    try:
+        one = make_conninfo(single, dbname=name)
+        migrate(one)
+        on_one = work(one, args.contacts, args.due)
+    finally:
+        with psycopg.connect(single, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
 
-                base = timed(db, "insert into bench_rows select contact_id, id, 'queued' from drip.enrollments")
-                ours = timed(db, "call drip.dispatch_due()")
-                assert db.execute("select count(*) n from drip.outbox").fetchone()["n"] == n
-                rows["dispatch"].append((ours, base))
+    dsn = create_database(cluster, name)
+    try:
+        migrate(dsn)
+        on_citus = work(dsn, args.contacts, args.due)
+        at_once, one_by_one, plans = citus_extras(dsn)
+        with psycopg.connect(dsn) as conn:
+            shards = conn.execute("select count(*) from drip.shard_keys").fetchone()[0]
+    finally:
+        drop_database(cluster, name)
 
-                # nothing is due now: both ways do one empty batch in every shard
-                keys = [r["key"] for r in db.execute("select key from drip.shard_keys order by key")]
-                at_once = timed(db, "select drip.dispatch_shard(k.tableoid, now(), 1000) from drip.shard_keys k")
-                started = time.perf_counter()
-                for key in keys:
-                    db.execute("select drip.dispatch_shard(k.tableoid, now(), 1000) from drip.shard_keys k "
-                               "where k.key = %s", (key,))
-                rows["round"].append((at_once, time.perf_counter() - started))
-
-                started = time.perf_counter()
-                claimed = 0
-                while got := len(db.execute("select id from drip.claim_outbox('bench', 500, 300)").fetchall()):
-                    claimed += got
-                elapsed = time.perf_counter() - started
-                assert claimed == n
-                rows["claim"].append((claimed / elapsed, 0.0))
-        finally:
-            drop_database(cluster, name)
-
-    with psycopg.connect(cluster) as conn:
-        shards = conn.execute("show citus.shard_count").fetchone()[0]
-    print(f"pgdrip on Citus: {n:,} contacts, {shards} shards, median of {args.runs}")
-    print("| figure | pgdrip | baseline (same run) | ratio |")
+    print(f"pgdrip on Citus ({shards} shards, coordinator and 2 workers on this machine) "
+          f"beside one PostgreSQL server, same run")
+    print("| figure | Citus | one server | Citus / one server |")
     print("|---|---|---|---|")
-    for label, key, unit in (("tag every contact, enrolling each", "tagging", "s"),
-                             ("dispatch every due enrollment", "dispatch", "s")):
-        ours = statistics.median(o for o, _ in rows[key])
-        base = statistics.median(b for _, b in rows[key])
-        print(f"| {label} | {ours:.3f} {unit} | {base:.3f} {unit} (INSERT ... SELECT, no trigger) "
-              f"| {ours / base:.2f}x |")
-    at_once = statistics.median(a for a, _ in rows["round"]) * 1000
-    one_by_one = statistics.median(b for _, b in rows["round"]) * 1000
-    print(f"| an empty dispatch round, all shards in one statement | {at_once:.1f} ms | "
-          f"{one_by_one:.1f} ms (one statement per shard) | {at_once / one_by_one:.2f}x |")
-    claim = statistics.median(r for r, _ in rows["claim"])
-    print(f"| claim the whole outbox, 500 at a time | {claim:,.0f} rows/s | - | - |")
+    print(f"| tag {args.contacts:,} contacts, enrolling each | {on_citus['tagging']:.2f} s | "
+          f"{on_one['tagging']:.2f} s | {on_citus['tagging'] / on_one['tagging']:.2f}x |")
+    print(f"| dispatch {args.due:,} due enrollments | {on_citus['dispatch']:.2f} s | {on_one['dispatch']:.2f} s | "
+          f"{on_citus['dispatch'] / on_one['dispatch']:.2f}x |")
+    print(f"| drain (claim 500, record sent) | {on_citus['drain']:,.0f} msg/s | {on_one['drain']:,.0f} msg/s | "
+          f"{on_citus['drain'] / on_one['drain']:.2f}x |")
+    print(f"\nan empty dispatch round over {shards} shards: {at_once * 1000:.1f} ms in one statement, "
+          f"{one_by_one * 1000:.1f} ms one statement per shard (best of 5)")
+    print("\n" + plans)
 
 
 if __name__ == "__main__":
