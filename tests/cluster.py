@@ -23,7 +23,7 @@ def create_database(cluster_dsn: str, name: str, with_citus: bool = True, templa
         with psycopg.connect(node, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
             if template:
-                _copy(conn, name, template)
+                _while_in_use(conn, f'create database "{name}" template "{template}"', template)
             else:
                 conn.execute(f'create database "{name}"')
         if i > 0 and not template:
@@ -35,15 +35,15 @@ def create_database(cluster_dsn: str, name: str, with_citus: bool = True, templa
     return coordinator
 
 
-def _copy(conn: psycopg.Connection, name: str, template: str) -> None:
-    """CREATE DATABASE name TEMPLATE template. Citus keeps sessions open in every database that
-    has it (its maintenance daemon, connections between nodes): end them, as nothing else uses
-    the template, and try again while one comes back."""
+def _while_in_use(conn: psycopg.Connection, statement: str, database: str) -> None:
+    """Run a CREATE or DROP DATABASE that needs database to itself. Citus keeps sessions open in
+    every database that has it (its maintenance daemon, connections between nodes): end them,
+    as nothing else uses it here, and try again while one comes back."""
     for attempt in range(50):
         conn.execute("select pg_terminate_backend(pid) from pg_stat_activity "
-                     "where datname = %s and pid <> pg_backend_pid()", (template,))
+                     "where datname = %s and pid <> pg_backend_pid()", (database,))
         try:
-            conn.execute(f'create database "{name}" template "{template}"')
+            conn.execute(statement)
             return
         except psycopg.errors.ObjectInUse:
             if attempt == 49:
@@ -66,11 +66,4 @@ def add_citus(cluster_dsn: str, coordinator: str) -> None:
 def drop_database(cluster_dsn: str, name: str) -> None:
     for node in node_dsns(cluster_dsn):
         with psycopg.connect(node, autocommit=True) as conn:
-            for attempt in range(50):  # Citus's maintenance daemon can come back meanwhile
-                try:
-                    conn.execute(f'drop database if exists "{name}" with (force)')
-                    break
-                except psycopg.errors.ObjectInUse:
-                    if attempt == 49:
-                        raise
-                    time.sleep(0.1)
+            _while_in_use(conn, f'drop database if exists "{name}" with (force)', name)

@@ -2,6 +2,7 @@
 
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,3 +118,23 @@ def wait_until_blocked(db: psycopg.Connection, statement: str, timeout: float = 
             return
         time.sleep(0.02)
     raise AssertionError(f"no backend running {statement!r} started waiting for a lock within {timeout}s")
+
+
+def run_together(n: int, work) -> list[BaseException]:
+    """work(i) on n threads released together; returns what they raised."""
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def body(i: int) -> None:
+        try:
+            barrier.wait(10)
+            work(i)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors

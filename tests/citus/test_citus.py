@@ -2,36 +2,22 @@
 transaction, and the concurrency guarantees, with real concurrent connections to the
 coordinator. Skipped, with the reason, where no cluster is given (tests/citus/conftest.py)."""
 
-import threading
-
 import psycopg
 from psycopg.rows import dict_row
 
 from pgdrip.migrate import migrate
 from tests.citus.conftest import CITUS_DSN
 from tests.cluster import add_citus, create_database, drop_database
-from tests.helpers import add_contacts, add_sequence, add_tag, dispatch, tag_everyone
+from tests.helpers import add_contacts, add_sequence, add_tag, dispatch, run_together, tag_everyone
 
 
-def run_together(dsn: str, n: int, work) -> list[BaseException]:
-    """work(conn, i) on n connections at once, released together; returns the errors."""
-    start = threading.Barrier(n)
-    errors: list[BaseException] = []
-
+def on_connections(dsn: str, n: int, work) -> list[BaseException]:
+    """work(conn, i) on n connections of their own, released together (tests.helpers.run_together)."""
     def one(i: int) -> None:
-        try:
-            with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
-                start.wait()
-                work(conn, i)
-        except BaseException as e:  # noqa: BLE001 - reported to the test
-            errors.append(e)
+        with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+            work(conn, i)
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return errors
+    return run_together(n, one)
 
 
 def test_migrate_distributes_contacts_and_their_rows_and_makes_configuration_reference_tables(cdb):
@@ -70,7 +56,7 @@ def test_eight_writers_tagging_one_contact_make_one_enrollment(cdb):
     add_contacts(cdb, 1)
     contact = cdb.execute("select id from drip.contacts").fetchone()["id"]
     tags = [add_tag(cdb, f"t{i}") for i in range(8)]
-    errors = run_together(cdb.info.dsn, 8, lambda conn, i: conn.execute(
+    errors = on_connections(cdb.info.dsn, 8, lambda conn, i: conn.execute(
         "insert into drip.contact_tags (contact_id, tag_id) values (%s, %s)", (contact, tags[i])))
     assert not errors, errors
     assert cdb.execute("select count(*) n from drip.contact_tags").fetchone()["n"] == 8
@@ -84,7 +70,7 @@ def test_four_dispatchers_over_every_shard_queue_each_step_once(cdb):
     spread = cdb.execute("select count(distinct get_shard_id_for_distribution_column('drip.enrollments', "
                          "contact_id)) n from drip.enrollments").fetchone()["n"]
     assert spread == cdb.execute("select count(*) n from drip.shard_keys").fetchone()["n"]
-    errors = run_together(cdb.info.dsn, 4, lambda conn, i: dispatch(conn))
+    errors = on_connections(cdb.info.dsn, 4, lambda conn, i: dispatch(conn))
     assert not errors, errors
     row = cdb.execute("select count(*) n, count(distinct (enrollment_id, step_id)) pairs from drip.outbox").fetchone()
     assert row["n"] == row["pairs"]
@@ -115,7 +101,7 @@ def test_two_runners_claim_disjoint_rows_and_unsubscribed_mail_is_never_handed_o
             assert all(r["contact_id"] > 100 for r in rows)
             assert len(rows) <= 37
 
-    errors = run_together(cdb.info.dsn, 2, drain)
+    errors = on_connections(cdb.info.dsn, 2, drain)
     assert not errors, errors
     assert not set(claimed[0]) & set(claimed[1])
     assert len(claimed[0]) + len(claimed[1]) == 900

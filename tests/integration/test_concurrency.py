@@ -1,29 +1,8 @@
 """Uniqueness and exactly-once queueing under real concurrent connections."""
 
-import threading
-
 import psycopg
 
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, tag_everyone
-
-
-def run_together(n: int, work) -> list[BaseException]:
-    barrier = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            barrier.wait(10)
-            work(i)
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
+from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, run_together, tag_everyone
 
 
 def test_eight_writers_tagging_one_contact_make_one_enrollment(dsn, db):
