@@ -133,13 +133,8 @@ $statement$;
     -- for EXECUTE: no INTO, the shard's tables as %1$s..%5$s (then the variables as $n, below)
     v_shard_statement text := replace(replace(v_statement, E'    into claimed, v_queued, last_due, last_id\n', ''),
                                       '{enrollments}', '%1$s');
-begin
-    execute replace(replace(replace(replace(replace(replace($function$
-create or replace function drip.dispatch_batch(
-    p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null,
-    out claimed integer, out last_due timestamptz, out last_id bigint
-)
-language plpgsql volatile
+    -- shared by both functions: their settings, variables, and the batch's start
+    v_settings constant text := $part$
 set search_path = ''
 -- Planning this statement costs about as much as running it for a few hundred rows: plan it
 -- once per session. A batch touches at most p_limit rows, so the one plan must look them up by
@@ -155,8 +150,8 @@ set enable_hashjoin = off
 set enable_mergejoin = off
 -- a Materialize of a whole index, planned while the outbox was small, was rescanned for every row
 set enable_material = off
-as $$
-declare
+$part$;
+    v_declarations constant text := $part$
     v_queued integer;
     -- what every body is rendered inside (drip.mail_settings), read once per batch
     v_header text;
@@ -169,6 +164,29 @@ declare
     v_link_key bytea[];
     v_mailto text;
     v_domain text;
+$part$;
+    v_prologue constant text := $part$
+    -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
+    -- steps of a sequence whose steps and enrollment positions are being renumbered.
+    perform pg_advisory_xact_lock_shared(drip.steps_lock_key());
+    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key, m.public_url, m.link_key,
+           m.unsubscribe_mailto, coalesce(m.sender_domain, 'pgdrip')
+    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain
+    from drip.mail_settings m;
+    v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
+    v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
+$part$;
+begin
+    execute replace(replace(replace(replace(replace(replace(replace(replace(replace($function$
+create or replace function drip.dispatch_batch(
+    p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null,
+    out claimed integer, out last_due timestamptz, out last_id bigint
+)
+language plpgsql volatile
+{settings}
+as $$
+declare
+{declarations}
 begin
     if drip.is_distributed() then
         -- Citus: one batch of up to p_limit in every shard at once (no cursor: each shard's batch
@@ -182,15 +200,7 @@ begin
         end if;
         return;
     end if;
-    -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
-    -- steps of a sequence whose steps and enrollment positions are being renumbered.
-    perform pg_advisory_xact_lock_shared(drip.steps_lock_key());
-    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key, m.public_url, m.link_key,
-           m.unsubscribe_mailto, coalesce(m.sender_domain, 'pgdrip')
-    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain
-    from drip.mail_settings m;
-    v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
-    v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
+{prologue}
 
 {statement};
     if v_queued > 0 then
@@ -199,65 +209,33 @@ begin
 end
 $$;
 $function$, '{statement}', v_statement), '{enrollments}', 'drip.enrollments'), '{contacts}', 'drip.contacts'),
-        '{outbox}', 'drip.outbox'), '{sequences}', 'drip.sequences'), '{sequence_steps}', 'drip.sequence_steps');
+        '{outbox}', 'drip.outbox'), '{sequences}', 'drip.sequences'), '{sequence_steps}', 'drip.sequence_steps'),
+        '{settings}', v_settings), '{declarations}', v_declarations), '{prologue}', v_prologue);
 
     v_shard_statement := replace(replace(replace(replace(v_shard_statement, '{contacts}', '%2$s'), '{outbox}', '%3$s'),
                                          '{sequences}', '%4$s'), '{sequence_steps}', '%5$s');
     for i in 1 .. cardinality(v_variables) loop
         v_shard_statement := regexp_replace(v_shard_statement, '\m' || v_variables[i] || '\M', '$' || i, 'g');
     end loop;
-    execute replace($function$
+    execute replace(replace(replace(replace($function$
 create or replace function drip.dispatch_shard(p_near regclass, p_now timestamptz, p_limit integer)
 returns integer[]
 language plpgsql volatile
-set search_path = ''
--- Planning this statement costs about as much as running it for a few hundred rows: plan it
--- once per session. A batch touches at most p_limit rows, so the one plan must look them up by
--- key whatever the table sizes: a generic plan cannot see p_limit, and a sequential scan,
--- sort, hash or merge join would read whole tables in every batch (cost growing with history).
-set plan_cache_mode = force_generic_plan
--- The generic plan's estimates are large enough to trigger JIT compilation, which then costs
--- more than the whole batch (140 ms per batch at 1M due): batches are small, never JIT them.
-set jit = off
-set enable_seqscan = off
-set enable_sort = off
-set enable_hashjoin = off
-set enable_mergejoin = off
--- a Materialize of a whole index, planned while the outbox was small, was rescanned for every row
-set enable_material = off
+{settings}
 -- reads the reference tables (sequences, steps, settings) from inside a shard: see drip.route_events
 set citus.allow_nested_distributed_execution = on
 as $$
 -- @plpgsql_check_options: extra_warnings = off
 -- (the statement's cursor columns are read into variables that a shard's batch does not use)
 declare
-    v_queued integer;
-    -- what every body is rendered inside (drip.mail_settings), read once per batch
-    v_header text;
-    v_footer text;
-    v_text_header text;
-    v_text_footer text;
-    v_unsubscribe_url text;
-    v_unsubscribe_key bytea[];
-    v_public_url text;
-    v_link_key bytea[];
-    v_mailto text;
-    v_domain text;
+{declarations}
     v_claimed integer;
     v_last_due timestamptz;
     v_last_id bigint;
     p_after_due constant timestamptz := null;
     p_after_id constant bigint := null;
 begin
-    -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
-    -- steps of a sequence whose steps and enrollment positions are being renumbered.
-    perform pg_advisory_xact_lock_shared(drip.steps_lock_key());
-    select m.brand_header, m.brand_footer, m.unsubscribe_url, m.unsubscribe_key, m.public_url, m.link_key,
-           m.unsubscribe_mailto, coalesce(m.sender_domain, 'pgdrip')
-    into v_header, v_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain
-    from drip.mail_settings m;
-    v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
-    v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
+{prologue}
 
     execute format({shard_statement}, drip.local_table(p_near, 'enrollments'), drip.local_table(p_near, 'contacts'),
                    drip.local_table(p_near, 'outbox'), drip.local_table(p_near, 'sequences'),
@@ -267,6 +245,7 @@ begin
     return array[v_claimed, v_queued];
 end
 $$;
-$function$, '{shard_statement}', quote_literal(v_shard_statement));
+$function$, '{shard_statement}', quote_literal(v_shard_statement)), '{settings}', v_settings),
+        '{declarations}', v_declarations), '{prologue}', v_prologue);
 end
 $compile$;
