@@ -48,9 +48,9 @@ grant execute on function drip.local_table(regclass, text), drip.is_distributed(
 grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
     drip.group_members, drip.purchases, drip.link_clicks to drip_app;
 grant select on drip.sequences, drip.sequence_steps, drip.sequence_overview to drip_app;
-grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
-    drip.exit_events(text, bigint[], text[], regclass),
-    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass)
+grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass, text[], bigint[]),
+    drip.exit_events(text, bigint[], text[], regclass, text[]),
+    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass, text[], bigint[])
     to drip_app;
 
 -- runners: dispatch, sweep, drain
@@ -74,14 +74,14 @@ grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz,
     drip.dispatch_shard(regclass, timestamptz, integer),
     drip.claim_outbox(text, integer, integer), drip.claim_shard(regclass, text, integer, integer),
     drip.finish_outbox(text, bigint[], text, text[]),
-    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
+    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass, text[], bigint[]),
     drip.publish_mail_settings(jsonb, text, boolean), drip.take_send_tokens(double precision, integer),
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
-    drip.exit_events(text, bigint[], text[], regclass), drip.forecast(timestamptz),
+    drip.exit_events(text, bigint[], text[], regclass, text[]), drip.forecast(timestamptz),
     drip.forecast_shard(regclass, timestamptz), drip.compact_step_stats(),
     drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer),
     drip.prune_clicks_batch(timestamptz, bigint, integer),
-    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass),
+    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass, text[], bigint[]),
     drip.anniversary_events(date, regclass)
     to drip_runner;
 
