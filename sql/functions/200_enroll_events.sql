@@ -35,6 +35,8 @@ set jit = off
 -- Key lookups only: a sequential scan of enrollments inside a nested loop grows with every row
 -- this statement inserts (quadratic when the statistics say the table is empty).
 set enable_seqscan = off
+-- reads configuration (reference tables on Citus) from inside a shard: see drip.route_events
+set citus.allow_nested_distributed_execution = on
 as $$
 declare
     -- the few sequences this event type starts, in id order, with what enrollment needs of them

@@ -13,6 +13,8 @@ language plpgsql volatile
 security definer
 set search_path = ''
 set jit = off
+-- reads configuration (reference tables on Citus) from inside a shard: see drip.route_events
+set citus.allow_nested_distributed_execution = on
 as $$
 declare
     v_ids bigint[];

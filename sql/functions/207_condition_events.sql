@@ -18,6 +18,8 @@ security definer
 set search_path = ''
 set work_mem = '64MB'
 set jit = off
+-- reads configuration (reference tables on Citus) from inside a shard: see drip.route_events
+set citus.allow_nested_distributed_execution = on
 as $$
 declare
     v_cases text;

@@ -1,36 +1,36 @@
--- drip.build_segment(p_sequence_id bigint, p_near regclass default null) returns integer
--- Makes drip.segment_members hold, for one sequence, exactly the contacts that match its
--- entry_condition now, if it is an active segment sequence, and nobody otherwise. Called when a
+-- drip.build_segment(p_sequence_id bigint, p_condition jsonb, p_near regclass default null) returns integer
+-- Makes drip.segment_members hold, for one sequence, exactly the contacts that match p_condition
+-- now (its entry_condition, while it is an active segment), or nobody (NULL). Called when a
 -- segment is created, activated or given a new condition (sequences__segments): the contacts who
 -- already match then are members without entering, so only drip.enroll_matching enrolls them
 -- (behaviour 21). One statement over every contact: it costs a scan of drip.contacts, once per
 -- such change. Next to p_near on Citus (the shard holding those contacts). Returns the members.
-create or replace function drip.build_segment(p_sequence_id bigint, p_near regclass default null) returns integer
+-- It is given the condition (not its sequence's id alone): on Citus it runs from a trigger on
+-- a node's placement of drip.sequences, where reading that table again is best avoided.
+create or replace function drip.build_segment(p_sequence_id bigint, p_condition jsonb, p_near regclass default null)
+returns integer
 language plpgsql volatile
 security definer
 set search_path = ''
 set jit = off
+set citus.allow_nested_distributed_execution = on
 as $$
 declare
-    v_condition jsonb;
     v_members text := drip.local_table(p_near, 'segment_members');
     v_count integer := 0;
 begin
-    select s.entry_condition into v_condition
-    from drip.sequences s
-    where s.id = p_sequence_id and s.active and s.trigger_type = 'segment';
     execute format('delete from %s m where m.sequence_id = $1', v_members) using p_sequence_id;
-    if v_condition is not null then
+    if p_condition is not null then
         execute format('insert into %s (sequence_id, contact_id) select $1, c.id from %s c where %s',
                        v_members, drip.local_table(p_near, 'contacts'),
-                       drip.condition_predicate(v_condition, false, 'now()', p_near))
+                       drip.condition_predicate(p_condition, false, 'now()', p_near))
         using p_sequence_id;
         get diagnostics v_count = row_count;
     end if;
     return v_count;
 end
 $$;
-revoke all on function drip.build_segment(bigint, regclass) from public;
+revoke all on function drip.build_segment(bigint, jsonb, regclass) from public;
 
 -- drip.enroll_matching(p_sequence_id bigint) returns integer
 -- Enrolls into a segment sequence every contact who matches its entry_condition now, has no
@@ -63,19 +63,21 @@ begin
         return 0;
     end if;
     if drip.is_distributed() then
-        select sum(drip.enroll_matching_shard(p_sequence_id, k.tableoid)) into v_count from drip.shard_keys k;
+        select sum(drip.enroll_matching_shard(p_sequence_id, v_sequence.entry_condition, k.tableoid)) into v_count
+        from drip.shard_keys k;
         return coalesce(v_count, 0);
     end if;
-    return drip.enroll_matching_shard(p_sequence_id, null);
+    return drip.enroll_matching_shard(p_sequence_id, v_sequence.entry_condition, null);
 end
 $$;
 revoke all on function drip.enroll_matching(bigint) from public;
 comment on function drip.enroll_matching(bigint) is
     'Enrolls into a segment sequence every contact who matches it now (and may enter); returns how many.';
 
--- drip.enroll_matching_shard(p_sequence_id bigint, p_near regclass) returns integer
+-- drip.enroll_matching_shard(p_sequence_id bigint, p_condition jsonb, p_near regclass) returns integer
 -- drip.enroll_matching for the contacts next to p_near (all of them on one server).
-create or replace function drip.enroll_matching_shard(p_sequence_id bigint, p_near regclass) returns integer
+create or replace function drip.enroll_matching_shard(p_sequence_id bigint, p_condition jsonb, p_near regclass)
+returns integer
 language plpgsql volatile
 security definer
 set search_path = ''
@@ -84,7 +86,7 @@ as $$
 declare
     v_contacts bigint[];
 begin
-    perform drip.build_segment(p_sequence_id, p_near);
+    perform drip.build_segment(p_sequence_id, p_condition, p_near);
     execute format('select array_agg(m.contact_id order by m.contact_id) from %s m where m.sequence_id = $1',
                    drip.local_table(p_near, 'segment_members'))
     into v_contacts
@@ -96,4 +98,4 @@ begin
                               null, array[p_sequence_id], p_near);
 end
 $$;
-revoke all on function drip.enroll_matching_shard(bigint, regclass) from public;
+revoke all on function drip.enroll_matching_shard(bigint, jsonb, regclass) from public;

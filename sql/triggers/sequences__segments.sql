@@ -14,7 +14,8 @@ declare
     v_is boolean := tg_op <> 'DELETE' and new.trigger_type = 'segment' and new.active;
 begin
     if v_is and (not v_was or new.entry_condition is distinct from old.entry_condition) or v_was and not v_is then
-        perform drip.build_segment(case when tg_op = 'DELETE' then old.id else new.id end, shard)
+        perform drip.build_segment(case when tg_op = 'DELETE' then old.id else new.id end,
+                                   case when v_is then new.entry_condition end, shard)
         from drip.local_shards('contacts') shard;
     end if;
     return null;

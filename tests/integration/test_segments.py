@@ -31,7 +31,8 @@ def enrolled(db, seq: int, status: str = "active") -> list[int]:
 
 
 def set_plan(db, contact_id: int, plan: str | None) -> None:
-    db.execute("update drip.contacts set attributes = jsonb_strip_nulls(attributes || jsonb_build_object('plan', %s::text)) "
+    db.execute("update drip.contacts "
+               "set attributes = jsonb_strip_nulls(attributes || jsonb_build_object('plan', %s::text)) "
                "where id = %s", (plan, contact_id))
 
 
