@@ -90,6 +90,7 @@ declare
         left join lateral (
             select ev.payload from {events} ev
             where ev.id = g.event_id and ev.contact_id = g.contact_id and cur.field_tags
+            limit 1
         ) pl on true
         where g.opens <= p_now or {exit}
     ), queued as (
@@ -125,11 +126,15 @@ declare
             where v_public_url is not null
             offset 0
         ) t on true
-        where p.step_id is not null and p.reachable and not p.skip and not p.exit
-          -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
-          -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 percent of a batch.
-          -- No race: only the holder of the enrollment's row lock queues for it.
-          and not exists (select from {outbox} o where o.enrollment_id = p.id and o.step_id = p.step_id)
+        -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
+        -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 percent of a batch.
+        -- No race: only the holder of the enrollment's row lock queues for it. A LIMIT keeps it a
+        -- probe by key: as NOT EXISTS, a plan made while the outbox looked empty read the whole
+        -- index for every row (a join filter instead of an index condition).
+        left join lateral (
+            select true as found from {outbox} o where o.enrollment_id = p.id and o.step_id = p.step_id limit 1
+        ) done on true
+        where p.step_id is not null and p.reachable and not p.skip and not p.exit and done.found is null
         returning 1
     ), advanced as (
         update {enrollments} e
@@ -181,8 +186,8 @@ $statement$;
     v_plain constant text := replace(replace(replace(replace(v_statement, '{due_rows}', v_due_rows), '{skip}', 'false'),
                                              '{exit}', 'false'), '{judged_ctes}', '');
     v_judged constant text := replace(replace(replace(replace(v_statement,
-        '{due_rows}', $part$e.id = any (v_claimed)
-        order by e.next_step_due_at, e.id$part$),
+        -- by primary key; no ORDER BY: ordered, the plan walked the whole due index to find them
+        '{due_rows}', $part$e.id = any (v_claimed)$part$),
         '{skip}', 'coalesce(g.id = any (v_skip), false)'), '{exit}', 'coalesce(g.id = any (v_exit), false)'), '{judged_ctes}', v_judged_ctes);
     v_variables constant text[] := array['p_now', 'p_limit', 'p_after_due', 'p_after_id', 'v_header', 'v_footer',
         'v_text_header', 'v_text_footer', 'v_unsubscribe_url', 'v_unsubscribe_key', 'v_public_url', 'v_link_key',
