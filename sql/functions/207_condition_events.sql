@@ -8,9 +8,9 @@
 -- is set to whether it matches now; those who were not members and are now enter, and are
 -- enrolled under the sequence's reentry rule. Every condition is judged in one statement for all
 -- the touched contacts. Two writers that make one contact match: the contacts are locked (FOR NO
--- KEY UPDATE, in id order) before judging, so the second judges after the first commits, sees
--- its write, and finds the membership it made. Returns how many it enrolled. Next to p_near on
--- Citus.
+-- KEY UPDATE, in id order; an UPDATE of the contacts holds them already) before judging, so the
+-- second judges after the first commits, sees its write, and finds the membership it made.
+-- Returns how many it enrolled. Next to p_near on Citus.
 create or replace function drip.condition_events(p_source text, p_contact_ids bigint[], p_near regclass default null)
 returns integer
 language plpgsql volatile
@@ -62,22 +62,31 @@ begin
     if v_cases is null then
         return 0;
     end if;
-    execute format('select count(*) from (select from %s c where c.id = any ($1) order by c.id for no key update) l',
-                   v_contacts_table)
-    using p_contact_ids;
+    -- A write to the contacts themselves holds their rows already (an UPDATE), or made them (an
+    -- INSERT: no one else sees them yet); a write to their tags, groups, purchases or events does
+    -- not, so it takes the same lock now.
+    if p_source not in ('attribute', '*') then
+        execute format('select count(*) from (select from %s c where c.id = any ($1) order by c.id for no key update) l',
+                       v_contacts_table)
+        using p_contact_ids;
+    end if;
+    -- judged: the (segment, contact) pairs that match now; the touched contacts' other memberships
+    -- end, and the pairs that were not members enter
     execute format($sql$
         with judged as (
-            select s.id as sequence_id, c.id as contact_id, case s.id %3$s else false end as matches
+            select s.id as sequence_id, c.id as contact_id
             from %1$s c
             cross join unnest($2::bigint[]) as s (id)
-            where c.id = any ($1)
+            where c.id = any ($1) and case s.id %3$s else false end
         ), gone as (
             delete from %2$s m
-            using judged j
-            where m.sequence_id = j.sequence_id and m.contact_id = j.contact_id and not j.matches
+            where m.contact_id = any ($1) and m.sequence_id = any ($2)
+              and not exists (select from judged j where j.sequence_id = m.sequence_id and j.contact_id = m.contact_id)
         ), entered as (
+            -- members already are left out first: a conflict costs a speculative insertion each
             insert into %2$s (sequence_id, contact_id)
-            select j.sequence_id, j.contact_id from judged j where j.matches
+            select j.sequence_id, j.contact_id from judged j
+            where not exists (select from %2$s m where m.sequence_id = j.sequence_id and m.contact_id = j.contact_id)
             order by j.sequence_id, j.contact_id
             on conflict do nothing
             returning sequence_id, contact_id
