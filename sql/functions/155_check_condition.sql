@@ -37,7 +37,7 @@ declare
     v_kinds text[];
     v_kind text;
     v_ops text[];
-    v_sources text[] := '{}';
+    v_sources text[] := '{}'::text[];
     v_item jsonb;
     v_i integer := 0;
 begin

@@ -13,14 +13,16 @@ set jit = off
 set citus.allow_nested_distributed_execution = on
 as $$
 declare
-    v_rule record;
+    v_is_exit boolean;
+    v_condition jsonb;
+    v_rows bigint[];
     v_ids bigint[];
     v_enrollments constant text := drip.local_table(p_near, 'enrollments');
 begin
     if p_claimed is null then
         return;
     end if;
-    for v_rule in execute format($sql$
+    for v_is_exit, v_condition, v_rows in execute format($sql$
         select true as is_exit, s.exit_condition as condition, array_agg(e.id) as ids
         from %1$s e
         join %2$s s on s.id = e.sequence_id
@@ -38,11 +40,11 @@ begin
         using p_claimed
     loop
         execute format('select array_agg(e.id) from %s e join %s c on c.id = e.contact_id where e.id = any ($1) and %s%s',
-                       v_enrollments, drip.local_table(p_near, 'contacts'), case when v_rule.is_exit then '' else 'not ' end,
-                       drip.condition_predicate(v_rule.condition, true, '$2', p_near))
+                       v_enrollments, drip.local_table(p_near, 'contacts'), case when v_is_exit then '' else 'not ' end,
+                       drip.condition_predicate(v_condition, true, '$2', p_near))
         into v_ids
-        using v_rule.ids, p_now;
-        if v_rule.is_exit then
+        using v_rows, p_now;
+        if v_is_exit then
             exit_ids := exit_ids || v_ids;
         else
             skip_ids := skip_ids || v_ids;

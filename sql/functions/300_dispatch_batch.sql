@@ -331,12 +331,14 @@ declare
 begin
 {prologue}
     if v_judged then
-        execute format({shard_claim}, variadic v_tables)
+        execute format({shard_claim}, v_tables[1], v_tables[2], v_tables[3], v_tables[4], v_tables[5], v_tables[6],
+                       v_tables[7])
         into v_claimed
         using p_now, p_limit, p_after_due, p_after_id;
         select j.skip_ids, j.exit_ids into v_skip, v_exit from drip.judge_batch(v_claimed, p_now, p_near) j;
     end if;
-    execute format(case when v_judged then {shard_judged} else {shard_plain} end, variadic v_tables)
+    execute format(case when v_judged then {shard_judged} else {shard_plain} end, v_tables[1], v_tables[2],
+                   v_tables[3], v_tables[4], v_tables[5], v_tables[6], v_tables[7])
     into v_claimed_count, v_queued, v_last_due, v_last_id
     using p_now, p_limit, p_after_due, p_after_id, v_header, v_footer, v_text_header, v_text_footer, v_unsubscribe_url,
           v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain, v_claimed, v_skip, v_exit;
