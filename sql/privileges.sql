@@ -105,6 +105,7 @@ grant execute on function drip.admin_session_open(text, bytea, text), drip.admin
     drip.duplicate_sequence(bigint, text), drip.set_sequence_active(bigint, boolean),
     drip.preview_message(text, text, bigint, bigint), drip.check_enrollment_filter(text, integer),
     drip.sequence_enrollments(bigint, text, text, bigint, bigint, integer), drip.count_enrollments(bigint, text, text),
+    drip.count_cancellable(bigint, text, text), drip.sequence_defaults(), drip.set_step_active(bigint, boolean),
     drip.cancel_enrollments(bigint, text, text), drip.contact_enrollments(bigint), drip.contact_history(bigint, integer),
     drip.unsubscribe_contact(bigint, text), drip.forecast_summary(timestamptz), drip.failed_messages(bigint, integer)
     to drip_admin;

@@ -166,6 +166,7 @@ ADMIN_SEQUENCE_SORTS = {"name": "lower(name) {dir}, id", "trigger": "trigger_typ
 ADMIN_STEPS = ("select id, step_order, delay_hours, subject, html_body, active from drip.sequence_steps "
                "where sequence_id = %(id)s order by step_order")
 ADMIN_PREFAB = "select drip.prefab(%(prefab)s) as prefab"
+ADMIN_SEQUENCE_DEFAULTS = "select drip.sequence_defaults() as defaults"
 ADMIN_SAVE_SEQUENCE = "select drip.save_sequence(%(id)s, %(sequence)s, %(steps)s) as id"
 ADMIN_DUPLICATE = "select drip.duplicate_sequence(%(id)s) as id"
 ADMIN_SET_ACTIVE = "select drip.set_sequence_active(%(id)s, %(active)s) as changed"
@@ -174,7 +175,8 @@ ADMIN_PREVIEW = ("select * from drip.preview_message(%(subject)s, %(html_body)s,
 ADMIN_TIME_ZONES = "select name from drip.time_zones order by name"
 ADMIN_ENROLLMENTS = ("select * from drip.sequence_enrollments(%(id)s, %(status)s, %(email)s, %(after_contact)s, "
                      "%(after_id)s, %(limit)s)")
-ADMIN_COUNT_ENROLLMENTS = "select drip.count_enrollments(%(id)s, %(status)s, %(email)s) as n"
+ADMIN_COUNT_CANCELLABLE = "select drip.count_cancellable(%(id)s, %(status)s, %(email)s) as n"
+ADMIN_ENROLLMENT = "select * from drip.enrollment_overview where id = %(id)s"
 ADMIN_CANCEL_ENROLLMENTS = "select drip.cancel_enrollments(%(id)s, %(status)s, %(email)s) as n"
 ADMIN_CONTACT = ("select id, email, first_name, last_name, birthday, time_zone, created_at, unsubscribed_at, "
                  "bounced_at from drip.contacts where id = %(id)s")
