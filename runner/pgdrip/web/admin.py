@@ -95,14 +95,14 @@ def number_param(value: object, what: str) -> int | None:
     raise BadRequest(f"{what} must be a whole number.")
 
 
-def text_param(value: object, what: str, limit: int = 1000) -> str:
-    """A text parameter as given (stripped), or 400 if PostgreSQL could not store it (NUL) or it is
-    longer than any value it is compared with."""
+def text_param(value: object, what: str, limit: int = 1000, strip: bool = True) -> str:
+    """A text parameter as given (stripped, unless told not to), or 400 if PostgreSQL could not
+    store it (NUL) or it is longer than any value it is compared with."""
     if value is None:
         return ""
     if not isinstance(value, str) or "\x00" in value or len(value) > limit:
         raise BadRequest(f"{what} is not a text the database can search for.")
-    return value.strip()
+    return value.strip() if strip else value
 
 
 @cache
@@ -385,7 +385,7 @@ async def preview(request: Request) -> Response:
 def _enrollment_filter(params) -> dict:
     """The filter as given: drip.sequence_enrollments and friends judge it (an unknown status is
     refused there, never read as "any status"); empty means no filter."""
-    return {"status": text_param(params.get("status"), "The status", 40) or None,
+    return {"status": text_param(params.get("status"), "The status", 40, strip=False) or None,
             "email": text_param(params.get("email"), "The email", 320) or None}
 
 
