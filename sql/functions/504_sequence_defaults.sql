@@ -13,7 +13,7 @@ declare
     c_sequence constant text[] := array['name', 'description', 'active', 'trigger_type', 'trigger_value', 'time_zone',
         'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry'];
     c_step constant text[] := array['delay_hours', 'subject', 'html_body', 'active'];
-    v_result jsonb := '{"sequence": {}, "step": {}}';
+    v_result jsonb := '{"sequence": {}, "step": {}}'::jsonb;
     v_part text;
     v_name text;
     v_expression text;

@@ -39,7 +39,10 @@ def test_apply_and_show_the_local_time_goal_and_reentry_settings(dsn, db, tmp_pa
     assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"
     path.write_text(FILE.replace('time_zone = "Europe/Berlin"', 'time_zone = "europe/berlin"'))
     assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"  # the same zone
+    # a key left out keeps the database's value (issue 18); a key given changes it
     path.write_text(FILE.replace('reentry = "never"\n', ""))
+    assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"
+    path.write_text(FILE.replace('reentry = "never"', 'reentry = "after_completion"'))
     assert "~ sequence 'Trial': reentry" in pgdrip("apply", str(path), dsn=dsn).stdout
     shown = pgdrip("sequences", "show", "1", dsn=dsn).stdout
     assert "sends: 09:00-17:30, Mon, Tue, Wed, Thu, Fri, in Europe/Berlin" in shown
