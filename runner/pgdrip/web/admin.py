@@ -223,11 +223,11 @@ async def login(request: Request) -> Response:
     if not expected or not hmac.compare_digest(str(form.get("csrf") or "").encode(), expected.encode()):
         return _login_page(request, "The sign-in form expired. Please try again.", 403, user)
     # the body is read: from here to the verdict nothing awaits (LoginLimiter.attempt)
-    signed_in, wait = request.app.state.login_limiter.attempt(who, lambda: credentials_match(settings, user, password))
+    accepted, wait = request.app.state.login_limiter.attempt(who, lambda: credentials_match(settings, user, password))
     if wait:
         return _login_page(request, f"Too many failed sign-ins. Try again in {wait} seconds.", 429,
                            headers={"Retry-After": str(wait)})
-    if not signed_in:
+    if not accepted:
         log.warning("admin sign-in failed from %s", who)
         return _login_page(request, "Wrong user name or password.", 401, user)
     nxt = str(form.get("next") or "")
