@@ -51,7 +51,8 @@ def test_apply_and_show_the_local_time_goal_and_reentry_settings(dsn, db, tmp_pa
 
 @pytest.mark.parametrize("replace,fragment", [
     (('time_zone = "Europe/Berlin"', 'time_zone = "Europe/Nowhere"'), ":5: time_zone: unknown time zone"),
-    (('send_window_start = "09:00"', 'send_window_start = "nine"'), ":6: send_window_start: send_window_start must be a time of day"),
+    (('send_window_start = "09:00"', 'send_window_start = "nine"'),
+     ":6: send_window_start: send_window_start must be a time of day"),
     (('send_days = [5, 1, 2, 3, 4]', 'send_days = [0]'), ":8: send_days:"),
     (('send_days = [5, 1, 2, 3, 4]', 'send_days = ["mon"]'), ":8: send_days: must be a list of ISO weekdays"),
     (('reentry = "never"', 'reentry = "twice"'), ":10: reentry:"),

@@ -163,7 +163,8 @@ def test_odd_parameters_never_answer_5xx(server, db):
         ("/admin/sequences/new", {"prefab": "\x00"}), ("/admin/sequences/new", {"prefab": "²"}),
         (f"/admin/sequences/{BEYOND_BIGINT}/edit", {}), (f"/admin/sequences/{HUGE}/enrollments", {}),
         ("/admin/contacts/²", {}), (f"/admin/contacts/{BEYOND_BIGINT}", {}),
-        (f"/admin/enrollments/{BEYOND_BIGINT}/cancel", {}), (f"/admin/enrollments/{enrollment}/cancel", {"back": "\x00"}),
+        (f"/admin/enrollments/{BEYOND_BIGINT}/cancel", {}),
+        (f"/admin/enrollments/{enrollment}/cancel", {"back": "\x00"}),
         (f"/admin/contacts/{BEYOND_BIGINT}/unsubscribe", {}),
     ]
     posts = [
