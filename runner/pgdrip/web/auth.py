@@ -150,7 +150,7 @@ def admin_page(handler: Handler) -> Handler:
             return PlainTextResponse("Sign in first.\n", status_code=401)
         request.state.session = session
         if request.method == "POST":
-            form = await request.form(max_files=0, max_fields=2000, max_part_size=256 * 1024)
+            form = await request.form(max_files=0, max_fields=20000, max_part_size=256 * 1024)
             request.state.form = form
             if not csrf_ok(request, session, form.get(CSRF_FIELD) if isinstance(form.get(CSRF_FIELD), str) else None):
                 return render(request, "admin/error.html",
