@@ -30,6 +30,7 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.check_merge_tags(text, text), drip.check_email(text, text), drip.check_trigger(text, text, text),
     drip.require_rows(text, bigint[], text), drip.html_to_text(text), drip.hmac_pads(bytea),
     drip.hmac_sha256(bytea[], bytea), drip.unsubscribe_token(bytea[], bigint), drip.unsubscribe_link(text, bytea[], bigint),
+    drip.check_unsubscribe_token(text, bigint, text),
     drip.compose_html(text, text, text, text), drip.compose_text(text, text, text, text),
     drip.is_mailbox_gone(text), drip.outbox_max_attempts(), drip.steps_lock_key(), drip.days_mask(integer[]),
     drip.check_time_zone(text, text), drip.local_instant(timestamp, text),
@@ -77,7 +78,8 @@ grant select, update on drip.mail_settings, drip.send_rate to drip_runner;
 -- the step report's counters: written by whoever changes the outbox, folded by the runner
 grant select, insert, delete on drip.step_stats to drip_runner;
 grant select on drip.step_report to drip_runner;
-grant execute on procedure drip.dispatch_due(timestamptz), drip.anniversary_sweep(date), drip.sweep_due(integer),
+grant execute on procedure drip.dispatch_due(timestamptz, bigint), drip.anniversary_sweep(date),
+    drip.sweep_due(integer, text, date[]),
     drip.prune(interval)
     to drip_runner;
 grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint), drip.claim_sweep(date, text),
@@ -116,6 +118,7 @@ grant execute on function drip.admin_session_open(text, bytea, text), drip.admin
     drip.duplicate_sequence(bigint, text), drip.set_sequence_active(bigint, boolean),
     drip.preview_message(text, text, bigint, bigint), drip.check_enrollment_filter(text, integer),
     drip.sequence_enrollments(bigint, text, text, bigint, bigint, integer), drip.count_enrollments(bigint, text, text),
+    drip.count_cancellable(bigint, text, text), drip.sequence_defaults(), drip.set_step_active(bigint, boolean),
     drip.cancel_enrollments(bigint, text, text), drip.contact_enrollments(bigint), drip.contact_history(bigint, integer),
     drip.unsubscribe_contact(bigint, text), drip.forecast_summary(timestamptz), drip.failed_messages(bigint, integer)
     to drip_admin;

@@ -147,10 +147,9 @@ def dispatch(dsn: str | None, at: datetime | None) -> None:
     """
     with open_db(dsn) as conn:
         require_schema(conn)
-        before = conn.execute(queries.OUTBOX_COUNT).fetchone()["n"]
-        conn.execute(queries.DISPATCH_AT, {"now": f"{at.isoformat()}+00:00" if at else None})
-        after = conn.execute(queries.OUTBOX_COUNT).fetchone()["n"]
-    click.echo(f"dispatched: {after - before} message(s) queued")
+        queued = conn.execute(queries.DISPATCH_AT, {"now": f"{at.isoformat()}+00:00" if at else None}
+                              ).fetchone()["queued"]
+    click.echo(f"dispatched: {queued} message(s) queued")
 
 
 @main.command()

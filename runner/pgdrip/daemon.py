@@ -157,25 +157,18 @@ class Runner:
 
     def sweep_if_due(self) -> bool:
         """Sweep every anniversary date still owed (today, and days missed while no runner ran,
-        up to PGDRIP_SWEEP_CATCHUP_DAYS back) that no other runner has claimed. True if this
-        runner swept at least one."""
+        up to PGDRIP_SWEEP_CATCHUP_DAYS back) that no other runner has claimed: drip.sweep_due,
+        the same procedure pg_cron calls. True if this runner swept at least one."""
         swept: list = []
         if self.drain_only:
             return False
 
         def work(conn: psycopg.Connection) -> None:
-            days = [r["day"] for r in conn.execute(queries.SWEEP_DATES,
-                                                   {"catchup": self.settings.sweep_catchup_days})]
-            for day in days:
-                # Claim and sweep in one transaction: a sweep that fails releases the day's claim.
-                with conn.transaction():
-                    claimed = conn.execute(queries.CLAIM_SWEEP, {"day": day, "runner": self.settings.runner_name}
-                                           ).fetchone()["claimed"]
-                    if claimed:
-                        conn.execute(queries.SWEEP, {"day": day})
-                if claimed:
-                    swept.append(day)
-                    log.info("anniversary sweep done for %s", day)
+            row = conn.execute(queries.SWEEP_DUE, {"catchup": self.settings.sweep_catchup_days,
+                                                   "runner": self.settings.runner_name}).fetchone()
+            swept.extend(row["swept"] or [])
+            for day in swept:
+                log.info("anniversary sweep done for %s", day)
 
         self._safely("sweep", work)
         return bool(swept)

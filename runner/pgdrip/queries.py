@@ -14,10 +14,9 @@ CITUS_DDL_SETTINGS = """
 DISTRIBUTE = "select drip.distribute()"
 
 # --- runner ------------------------------------------------------------------
-SCHEMA_READY = "select to_regprocedure('drip.dispatch_due(timestamptz)') is not null as ready"
+SCHEMA_READY = "select to_regprocedure('drip.dispatch_due(timestamptz, bigint)') is not null as ready"
 DISPATCH = "call drip.dispatch_due()"
-SWEEP = "call drip.anniversary_sweep(%(day)s)"
-CLAIM_SWEEP = "select coalesce(drip.claim_sweep(%(day)s, %(runner)s), false) as claimed"
+SWEEP_DUE = "call drip.sweep_due(%(catchup)s, %(runner)s, null)"
 HEARTBEAT = "select drip.runner_heartbeat(%(name)s, %(host)s, %(pid)s)"
 CLAIM_OUTBOX = "select * from drip.claim_outbox(%(runner)s, %(limit)s, %(lease)s)"
 FINISH_OUTBOX = "select drip.finish_outbox(%(runner)s, %(ids)s, %(outcome)s, %(errors)s) as n"
@@ -25,17 +24,20 @@ UNSENDABLE = "select id from drip.unsendable(%(runner)s, %(ids)s) as id"
 TAKE_SEND_TOKENS = "select drip.take_send_tokens(%(rate)s, %(want)s) as n"
 RETURN_SEND_TOKENS = "select drip.return_send_tokens(%(rate)s, %(n)s)"
 PUBLISH_MAIL_SETTINGS = "select drip.publish_mail_settings(%(settings)s, %(runner)s)"
-SWEEP_DATES = "select d as day from drip.sweep_dates(%(catchup)s) d"
 NEXT_DUE = ("select extract(epoch from min(next_step_due_at) - clock_timestamp()) as seconds from drip.enrollments "
             "where status = 'active' and next_step_due_at > now()")
 COMPACT_STEP_STATS = "select drip.compact_step_stats()"
 PRUNE = "call drip.prune(%(days)s * interval '1 day')"
 LISTEN = ("listen drip_due", "listen drip_outbox")
-OUTBOX_COUNT = "select count(*) as n from drip.outbox"
 
 # --- pgdrip demo: a welcome sequence and three tagged contacts (idempotent) -------------
 DEMO_SETUP = (
-    "select drip.create_sequence_from_prefab('welcome', 'Welcome series (demo)') "
+    # the welcome prefab, saved by drip.save_sequence like any sequence, with a link in its first
+    # email so that tracking has something to show
+    "select drip.save_sequence(null, (p -> 'sequence') || '{\"name\": \"Welcome series (demo)\"}', "
+    "jsonb_set(p -> 'steps', '{0,html_body}', to_jsonb((p #>> '{steps,0,html_body}') || "
+    "'<p><a href=\"https://example.com/getting-started\">Get started</a></p>'))) "
+    "from drip.prefab('welcome') p "
     "where not exists (select 1 from drip.sequences where name = 'Welcome series (demo)')",
     "insert into drip.tags (name) values ('welcome') on conflict do nothing",
     "insert into drip.contacts (email, first_name) values "
@@ -46,11 +48,6 @@ DEMO_SETUP = (
     "where lower(t.name) = 'welcome' and c.email in ('ada@example.com', 'grace@example.com', 'alan@example.com') "
     "on conflict do nothing",
 )
-# a link in the demo's first email, so that tracking has something to show
-DEMO_LINK = ("update drip.sequence_steps st set html_body = st.html_body || "
-             "'<p><a href=\"https://example.com/getting-started\">Get started</a></p>' "
-             "from drip.sequences s where s.id = st.sequence_id and s.name = 'Welcome series (demo)' "
-             "and st.step_order = 1 and st.html_body not like '%%getting-started%%'")
 DEMO_MAIL = ("select c.email, o.html_body from drip.outbox o join drip.contacts c on c.id = o.contact_id "
              "join drip.enrollments e on e.id = o.enrollment_id join drip.sequences s on s.id = e.sequence_id "
              "where s.name = 'Welcome series (demo)' and o.status = 'sent' order by o.id")
@@ -62,7 +59,7 @@ ACTIVE_ENROLLMENT = ("select id from drip.enrollments where sequence_id = %(sequ
                      "and contact_id = %(contact)s and status = 'active'")
 CONTACT_ID = ("select id from drip.contacts where (%(key)s ~ '^[0-9]{1,18}$' and id = %(key)s::bigint) "
               "or lower(email) = lower(%(key)s) order by id limit 1")
-DISPATCH_AT = "call drip.dispatch_due(coalesce(%(now)s::timestamptz, now()))"
+DISPATCH_AT = "call drip.dispatch_due(coalesce(%(now)s::timestamptz, now()), null)"
 SWEEP_ON = "call drip.anniversary_sweep(coalesce(%(day)s::date, (now() at time zone 'UTC')::date))"
 SEQUENCES = "select * from drip.sequence_overview order by {order}"
 SEQUENCE_SORTS = {"id": "id", "name": "lower(name), id", "trigger": "trigger_type, id",
@@ -71,8 +68,8 @@ SEQUENCE_SORTS = {"id": "id", "name": "lower(name), id", "trigger": "trigger_typ
 SEQUENCE = "select * from drip.sequences where id = %(id)s"
 SEQUENCE_STEPS = ("select id, step_order, delay_hours, subject, active from drip.sequence_steps "
                   "where sequence_id = %(id)s order by step_order")
-SET_SEQUENCE_ACTIVE = "update drip.sequences set active = %(active)s where id = %(id)s returning id"
-SET_STEP_ACTIVE = "update drip.sequence_steps set active = %(active)s where id = %(id)s returning id"
+SET_SEQUENCE_ACTIVE = "select drip.set_sequence_active(%(id)s, %(active)s) as changed"
+SET_STEP_ACTIVE = "select drip.set_step_active(%(id)s, %(active)s) as changed"
 PREFAB = "select drip.create_sequence_from_prefab(%(prefab)s, %(name)s, %(value)s) as id"
 ENROLLMENTS = """
 select e.id, e.sequence_id, e.sequence, e.contact_id, e.contact_email, e.status,
@@ -131,18 +128,14 @@ CRON_JOBS = ("select jobid, jobname, schedule, command, database from cron.job "
 # --- apply (sequences as code) ----------------------------------------------------
 SEQUENCES_BY_NAME = "select * from drip.sequences where name = %(name)s order by id"
 SAVE_STEPS = "select * from drip.save_steps(%(id)s, %(steps)s)"
-_SEQUENCE_SETTINGS = ("description", "trigger_type", "trigger_value", "active", "time_zone", "send_window_start",
-                      "send_window_end", "send_days", "exit_trigger_type", "exit_trigger_value", "reentry")
-INSERT_SEQUENCE = (f"insert into drip.sequences (name, {', '.join(_SEQUENCE_SETTINGS)}) "
-                   f"values (%(name)s, {', '.join(f'%({k})s' for k in _SEQUENCE_SETTINGS)}) returning id")
-UPDATE_SEQUENCE = (f"update drip.sequences set {', '.join(f'{k} = %({k})s' for k in _SEQUENCE_SETTINGS)} "
-                   "where id = %(id)s")
+SAVE_SEQUENCE = "select drip.save_sequence(%(id)s, %(sequence)s) as id"
 
 # --- pgdrip serve: the return path ---------------------------------------------------
 PUBLISH_RETURN_PATH = "select drip.publish_mail_settings(%(settings)s, %(by)s, true)"
 RETURN_PATH_READY = "select public_url is not null and link_key is not null as ready from drip.mail_settings"
 RECORD_CLICK = "select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s) as url"
 UNSUBSCRIBE_TARGET = "select * from drip.unsubscribe_target(%(token)s)"
+CHECK_UNSUBSCRIBE_TOKEN = "select drip.check_unsubscribe_token(%(secret)s, %(contact)s, %(token)s) as valid"
 UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s) as contact_id"
 
 # --- pgdrip serve: the admin pages -----------------------------------------------
@@ -166,6 +159,7 @@ ADMIN_SEQUENCE_SORTS = {"name": "lower(name) {dir}, id", "trigger": "trigger_typ
 ADMIN_STEPS = ("select id, step_order, delay_hours, subject, html_body, active from drip.sequence_steps "
                "where sequence_id = %(id)s order by step_order")
 ADMIN_PREFAB = "select drip.prefab(%(prefab)s) as prefab"
+ADMIN_SEQUENCE_DEFAULTS = "select drip.sequence_defaults() as defaults"
 ADMIN_SAVE_SEQUENCE = "select drip.save_sequence(%(id)s, %(sequence)s, %(steps)s) as id"
 ADMIN_DUPLICATE = "select drip.duplicate_sequence(%(id)s) as id"
 ADMIN_SET_ACTIVE = "select drip.set_sequence_active(%(id)s, %(active)s) as changed"
@@ -174,7 +168,8 @@ ADMIN_PREVIEW = ("select * from drip.preview_message(%(subject)s, %(html_body)s,
 ADMIN_TIME_ZONES = "select name from drip.time_zones order by name"
 ADMIN_ENROLLMENTS = ("select * from drip.sequence_enrollments(%(id)s, %(status)s, %(email)s, %(after_contact)s, "
                      "%(after_id)s, %(limit)s)")
-ADMIN_COUNT_ENROLLMENTS = "select drip.count_enrollments(%(id)s, %(status)s, %(email)s) as n"
+ADMIN_COUNT_CANCELLABLE = "select drip.count_cancellable(%(id)s, %(status)s, %(email)s) as n"
+ADMIN_ENROLLMENT = "select * from drip.enrollment_overview where id = %(id)s"
 ADMIN_CANCEL_ENROLLMENTS = "select drip.cancel_enrollments(%(id)s, %(status)s, %(email)s) as n"
 ADMIN_CONTACT = ("select id, email, first_name, last_name, birthday, time_zone, created_at, unsubscribed_at, "
                  "bounced_at from drip.contacts where id = %(id)s")

@@ -16,10 +16,10 @@ from .errors import PgdripError, named_field
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
                  "send_days": list, "exit_trigger_type": str, "exit_trigger_value": str, "reentry": str, "step": list}
-# what a sequence is when its file leaves a key out
-SETTING_DEFAULTS = {"description": None, "trigger_value": None, "active": True, "time_zone": "UTC",
-                    "send_window_start": None, "send_window_end": None, "send_days": None,
-                    "exit_trigger_type": None, "exit_trigger_value": None, "reentry": "after_completion"}
+# the settings drip.save_sequence takes besides the name; a key the file leaves out is not sent, so
+# the database keeps its value (or, for a new sequence, takes drip.sequence_defaults())
+SETTINGS = ("description", "trigger_value", "active", "time_zone", "send_window_start", "send_window_end",
+            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry")
 STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool}
 
 
@@ -74,19 +74,13 @@ class SequenceSpec:
     index: int
     name: str
     trigger_type: str
-    settings: dict = field(default_factory=dict)  # SETTING_DEFAULTS' keys
+    settings: dict = field(default_factory=dict)  # the SETTINGS the file gives, and only those
     steps: list[StepSpec] = field(default_factory=list)
 
-    def differs_from(self, row: dict) -> list[str]:
-        """The settings that differ from the database's row (as the database writes them)."""
-        def norm(key: str, value: object) -> object:
-            if key == "time_zone" and isinstance(value, str):
-                return value.lower()
-            if key == "send_days" and value is not None:
-                return sorted(set(value))
-            return value
-        return [k for k in ["trigger_type", *SETTING_DEFAULTS]
-                if norm(k, getattr(self, k) if k == "trigger_type" else self.settings[k]) != norm(k, row[k])]
+    def as_json(self) -> dict:
+        """What drip.save_sequence is given: the name, the trigger and the settings in the file."""
+        return {"name": self.name, "trigger_type": self.trigger_type,
+                **{k: v.isoformat() if isinstance(v, time) else v for k, v in self.settings.items()}}
 
 
 class FileError(PgdripError):
@@ -126,14 +120,7 @@ def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
         if seq["name"] in names:
             raise fail(i, None, "name", f"sequence {seq['name']!r} appears twice in the file")
         names.add(seq["name"])
-        settings = {k: seq.get(k, default) for k, default in SETTING_DEFAULTS.items()}
-        for key in ("send_window_start", "send_window_end"):
-            if isinstance(settings[key], str):
-                try:
-                    settings[key] = time.fromisoformat(settings[key])
-                except ValueError:
-                    raise fail(i, None, key, f"must be a time of day like 09:00, not {settings[key]!r}") from None
-        spec = SequenceSpec(i, seq["name"], seq["trigger_type"], settings)
+        spec = SequenceSpec(i, seq["name"], seq["trigger_type"], {k: seq[k] for k in SETTINGS if k in seq})
         for j, step in enumerate(seq.get("step", [])):
             for key, value in step.items():
                 if key not in STEP_KEYS:
@@ -169,21 +156,20 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
     found = conn.execute(queries.SEQUENCES_BY_NAME, {"name": spec.name}).fetchall()
     if len(found) > 1:
         raise PgdripError(f"more than one sequence is named {spec.name!r}; rename one before applying")
-    fields = {"name": spec.name, "trigger_type": spec.trigger_type, **spec.settings}
-    if not found:
-        seq_id = conn.execute(queries.INSERT_SEQUENCE, fields).fetchone()["id"]
+    before = found[0] if found else None
+    # drip.save_sequence validates, fills what a new sequence leaves out, and keeps what an
+    # existing one's file leaves out; the change report compares the row as it wrote it
+    seq_id = conn.execute(queries.SAVE_SEQUENCE, {"id": before["id"] if before else None,
+                                                  "sequence": Jsonb(spec.as_json())}).fetchone()["id"]
+    if before is None:
         changes = [f"+ sequence {spec.name!r} ({len(spec.steps)} step(s))"]
     else:
-        seq = found[0]
-        seq_id = seq["id"]
-        changes = []
-        diff = spec.differs_from(seq)
-        if diff:
-            conn.execute(queries.UPDATE_SEQUENCE, {**fields, "id": seq_id})
-            changes.append(f"~ sequence {spec.name!r}: {', '.join(diff)}")
+        after = conn.execute(queries.SEQUENCE, {"id": seq_id}).fetchone()
+        diff = [k for k in ("trigger_type", *SETTINGS) if before[k] != after[k]]
+        changes = [f"~ sequence {spec.name!r}: {', '.join(diff)}"] if diff else []
     rows = conn.execute(queries.SAVE_STEPS, {"id": seq_id, "steps": Jsonb([st.as_json() for st in spec.steps])}
                         ).fetchall()
-    if found:
+    if before is not None:
         changes += [line for row in rows if (line := describe_step_change(spec.name, row))]
     return changes
 

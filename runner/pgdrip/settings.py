@@ -4,14 +4,15 @@ What changes a message's body (branding, the unsubscribe link) is published to t
 when the runner starts (drip.publish_mail_settings), which validates it and renders it into
 every message; what only concerns delivery (the mail server, rate, workers) stays here."""
 
-import hashlib
-import hmac
 import os
 import socket
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import psycopg
+
+from . import queries
 from .embedded import pgdrip_home
 from .errors import PgdripError
 
@@ -138,14 +139,13 @@ class RunSettings:
                 (self.dkim_domain or "").encode())
 
 
-def unsubscribe_token(secret: str, contact_id: int) -> str:
-    """The token the database puts in a PGDRIP_UNSUBSCRIBE_URL (drip.unsubscribe_token): for users
-    who serve that URL themselves and check it in Python."""
-    return hmac.new(secret.encode(), f"unsubscribe:{contact_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def verify_unsubscribe_token(secret: str, contact_id: int, token: str) -> bool:
-    return hmac.compare_digest(unsubscribe_token(secret, contact_id), token)
+def verify_unsubscribe_token(conn: psycopg.Connection, secret: str, contact_id: int, token: str) -> bool:
+    """For users who serve PGDRIP_UNSUBSCRIBE_URL themselves: whether token is contact_id's token
+    under secret. The database answers (drip.check_unsubscribe_token), so the token is computed in
+    one place only, the one that put it in the mail."""
+    row = conn.execute(queries.CHECK_UNSUBSCRIBE_TOKEN, {"secret": secret, "contact": contact_id, "token": token}
+                       ).fetchone()
+    return bool(row[0] if not isinstance(row, dict) else row["valid"])
 
 
 def _read_optional(path: str | None) -> str:

@@ -16,3 +16,18 @@ language sql immutable parallel safe
 return case when p_template is not null then  -- short-circuits in the dispatcher's generic plan
     pg_catalog.replace(pg_catalog.replace(p_template, '{contact_id}', p_contact_id::text),
                        '{token}', drip.unsubscribe_token(p_key, p_contact_id)) end;
+
+-- drip.check_unsubscribe_token(p_secret text, p_contact_id bigint, p_token text) returns boolean
+-- For whoever serves PGDRIP_UNSUBSCRIBE_URL: whether p_token is p_contact_id's token under
+-- p_secret (PGDRIP_UNSUBSCRIBE_SECRET). It asks drip.unsubscribe_token, which made the link: the
+-- token is computed in this one place (pgdrip.settings.verify_unsubscribe_token calls this).
+create or replace function drip.check_unsubscribe_token(p_secret text, p_contact_id bigint, p_token text)
+returns boolean
+language sql stable
+set search_path = ''
+as $$
+    -- compared as hashes, so the time taken says nothing about how much of a guess was right
+    select coalesce(pg_catalog.sha256(pg_catalog.convert_to(
+               drip.unsubscribe_token(drip.hmac_pads(pg_catalog.convert_to(p_secret, 'UTF8')), p_contact_id), 'UTF8'))
+           = pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8')), false)
+$$;

@@ -1,8 +1,9 @@
--- drip.dispatch_batch(p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null, out claimed integer, out last_due timestamptz, out last_id bigint)
+-- drip.dispatch_batch(p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null, out claimed integer, out last_due timestamptz, out last_id bigint, out queued integer)
 -- One batch of the dispatcher: claims up to p_limit due enrollments (SKIP LOCKED) after the
 -- (next_step_due_at, id) cursor; those outside their recipient's send window wait for its next
 -- opening; the others get the next active step queued and advance (the next due time moved
--- into the window) or complete. Returns how many it claimed and the cursor for the next batch.
+-- into the window) or complete. Returns how many it claimed, the cursor for the next batch, and
+-- how many messages it queued.
 -- Conditions (behaviours 19 and 22), when any step has a send_if or any sequence an
 -- exit_condition: the batch is claimed first, then each condition among its rows is judged for
 -- all of them in one statement (drip.condition_predicate, at p_now), then the same statement
@@ -25,6 +26,16 @@
 
 -- Replaced by the signature below (the cursor); dropped when upgrading from the first release.
 drop function if exists drip.dispatch_batch(timestamptz, integer);
+-- Its result gained `queued` (issue 18): a result type cannot be replaced, only dropped first.
+do $$
+begin
+    if exists (select 1 from pg_catalog.pg_proc p
+               where p.oid = to_regprocedure('drip.dispatch_batch(timestamptz, integer, timestamptz, bigint)')
+                 and not 'queued' = any (p.proargnames)) then
+        drop function drip.dispatch_batch(timestamptz, integer, timestamptz, bigint);
+    end if;
+end
+$$;
 
 do $compile$
 declare
@@ -254,7 +265,7 @@ begin
     execute replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace($function$
 create or replace function drip.dispatch_batch(
     p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null,
-    out claimed integer, out last_due timestamptz, out last_id bigint
+    out claimed integer, out last_due timestamptz, out last_id bigint, out queued integer
 )
 language plpgsql volatile
 {settings}
@@ -272,6 +283,7 @@ begin
         if v_queued > 0 then
             perform pg_notify('drip_outbox', '');
         end if;
+        queued := v_queued;
         return;
     end if;
 {prologue}
@@ -285,6 +297,7 @@ begin
     if v_queued > 0 then
         perform pg_notify('drip_outbox', '');
     end if;
+    queued := v_queued;
 end
 $$;
 $function$, '{judged}', v_judged), '{plain}', v_plain), '{claim}', v_claim), '{enrollments}', 'drip.enrollments'),

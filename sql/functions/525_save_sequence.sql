@@ -3,7 +3,9 @@
 -- settings in p_sequence (name, description, active, trigger_type, trigger_value, time_zone,
 -- send_window_start, send_window_end, send_days, exit_trigger_type, exit_trigger_value,
 -- reentry; values may be strings, an empty string is NULL; a key left out keeps its value, or
--- the default for a new sequence), then the steps through drip.save_steps when p_steps is given.
+-- the default for a new sequence, drip.sequence_defaults()), then the steps through
+-- drip.save_steps when p_steps is given. A name is kept without surrounding blanks. An update
+-- that changes nothing writes nothing.
 -- A value that is not of its column's type is refused naming that column (22023), like every
 -- other rule of drip.sequences. Returns the sequence id.
 create or replace function drip.save_sequence(p_id bigint, p_sequence jsonb, p_steps jsonb default null)
@@ -18,6 +20,7 @@ declare
     v_key text;
     v_value jsonb;
     v_row drip.sequences;
+    v_old drip.sequences;
     v_id bigint;
 begin
     if p_sequence is null or jsonb_typeof(p_sequence) <> 'object' then
@@ -33,6 +36,8 @@ begin
         end if;
         if v_value = '""' and v_key <> 'name' then
             v_value := 'null';
+        elsif v_key = 'name' and jsonb_typeof(v_value) = 'string' then
+            v_value := to_jsonb(btrim(v_value #>> '{}'));
         end if;
         begin
             perform jsonb_populate_record(null::drip.sequences, jsonb_build_object(v_key, v_value));
@@ -49,8 +54,7 @@ begin
     end loop;
 
     if p_id is null then
-        v_row := jsonb_populate_record(null::drip.sequences,
-            '{"active": true, "time_zone": "UTC", "reentry": "after_completion"}'::jsonb || v_clean);
+        v_row := jsonb_populate_record(null::drip.sequences, (drip.sequence_defaults() -> 'sequence') || v_clean);
         insert into drip.sequences (name, description, active, trigger_type, trigger_value, time_zone,
                                     send_window_start, send_window_end, send_days, exit_trigger_type,
                                     exit_trigger_value, reentry)
@@ -65,6 +69,7 @@ begin
                 using errcode = 'P0002', column = 'p_id', detail = 'field: p_id',
                       hint = 'List sequences with: pgdrip sequences list';
         end if;
+        v_old := v_row;
         v_row := jsonb_populate_record(v_row, v_clean);
         update drip.sequences s
         set name = v_row.name, description = v_row.description, active = v_row.active,
@@ -72,7 +77,7 @@ begin
             send_window_start = v_row.send_window_start, send_window_end = v_row.send_window_end,
             send_days = v_row.send_days, exit_trigger_type = v_row.exit_trigger_type,
             exit_trigger_value = v_row.exit_trigger_value, reentry = v_row.reentry
-        where s.id = p_id;
+        where s.id = p_id and v_row is distinct from v_old;
         v_id := p_id;
     end if;
     if p_steps is not null then
@@ -109,6 +114,31 @@ begin
     select v_id, row_number() over (order by st.step_order), st.delay_hours, st.subject, st.html_body, st.key
     from drip.sequence_steps st where st.sequence_id = p_id and st.active;
     return v_id;
+end
+$$;
+
+-- drip.set_step_active(p_id bigint, p_active boolean) returns boolean
+-- Turns one step on or off (an inactive step is skipped; enrollments keep their place); true if
+-- that changed it. An unknown id is an error.
+create or replace function drip.set_step_active(p_id bigint, p_active boolean) returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
+begin
+    if p_active is null then
+        raise exception 'active must be true or false'
+            using errcode = '22023', column = 'active', detail = 'field: active';
+    end if;
+    update drip.sequence_steps st set active = p_active where st.id = p_id and st.active <> p_active;
+    if found then
+        return true;
+    end if;
+    if not exists (select 1 from drip.sequence_steps st where st.id = p_id) then
+        raise exception 'step % does not exist', coalesce(p_id::text, 'NULL')
+            using errcode = 'P0002', column = 'p_id', detail = 'field: p_id',
+                  hint = 'See the steps with: pgdrip sequences show SEQUENCE_ID';
+    end if;
+    return false;
 end
 $$;
 

@@ -1,10 +1,13 @@
 -- drip.sequence_enrollments(p_sequence_id bigint, p_status text default null, p_email text default null, p_after_contact bigint default null, p_after_id bigint default null, p_limit integer default 50) returns table (id bigint, contact_id bigint, email text, status text, last_step_order_sent integer, next_step_order integer, next_subject text, next_step_due_at timestamptz, enrolled_at timestamptz, ended_at timestamptz)
 -- drip.count_enrollments(p_sequence_id bigint, p_status text default null, p_email text default null) returns bigint
+-- drip.count_cancellable(p_sequence_id bigint, p_status text default null, p_email text default null) returns bigint
 -- drip.cancel_enrollments(p_sequence_id bigint, p_status text default null, p_email text default null) returns integer
 -- The admin pages' enrollments of a sequence, filtered by status and by email (exact, any
 -- case): a page of them in (contact_id, id) order after a keyset (never OFFSET, so page 1,000 is
--- as fast as page 1), each with the step it is on and the next one; how many match; and
--- cancelling every active one that matches (with its queued mail), which returns how many.
+-- as fast as page 1), each with the step it is on and the next one; how many match; how many
+-- of those cancelling would cancel (the active ones); and cancelling every active one that
+-- matches (with its queued mail), which returns how many. A status that is not one of the four
+-- is refused by each (22023, field status): never read as "any status".
 -- Each builds only the conditions it was given, so the planner sees the status it can use a
 -- partial index for.
 create or replace function drip.sequence_enrollments(
@@ -77,6 +80,20 @@ begin
              then 'and e.contact_id = (select c2.id from drip.contacts c2 where lower(c2.email) = lower($3))' else '' end)
     into v_count using p_sequence_id, p_status, p_email;
     return v_count;
+end
+$$;
+
+create or replace function drip.count_cancellable(p_sequence_id bigint, p_status text default null,
+                                                  p_email text default null) returns bigint
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+    perform drip.check_enrollment_filter(p_status);
+    if p_status is not null and p_status <> 'active' then
+        return 0;  -- only active enrollments can be cancelled (drip.cancel_enrollments)
+    end if;
+    return drip.count_enrollments(p_sequence_id, 'active', p_email);
 end
 $$;
 

@@ -39,7 +39,10 @@ def test_apply_and_show_the_local_time_goal_and_reentry_settings(dsn, db, tmp_pa
     assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"
     path.write_text(FILE.replace('time_zone = "Europe/Berlin"', 'time_zone = "europe/berlin"'))
     assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"  # the same zone
+    # a key left out keeps the database's value (issue 18); a key given changes it
     path.write_text(FILE.replace('reentry = "never"\n', ""))
+    assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"
+    path.write_text(FILE.replace('reentry = "never"', 'reentry = "after_completion"'))
     assert "~ sequence 'Trial': reentry" in pgdrip("apply", str(path), dsn=dsn).stdout
     shown = pgdrip("sequences", "show", "1", dsn=dsn).stdout
     assert "sends: 09:00-17:30, Mon, Tue, Wed, Thu, Fri, in Europe/Berlin" in shown
@@ -48,7 +51,8 @@ def test_apply_and_show_the_local_time_goal_and_reentry_settings(dsn, db, tmp_pa
 
 @pytest.mark.parametrize("replace,fragment", [
     (('time_zone = "Europe/Berlin"', 'time_zone = "Europe/Nowhere"'), ":5: time_zone: unknown time zone"),
-    (('send_window_start = "09:00"', 'send_window_start = "nine"'), ":6: send_window_start: must be a time"),
+    (('send_window_start = "09:00"', 'send_window_start = "nine"'),
+     ":6: send_window_start: send_window_start must be a time of day"),
     (('send_days = [5, 1, 2, 3, 4]', 'send_days = [0]'), ":8: send_days:"),
     (('send_days = [5, 1, 2, 3, 4]', 'send_days = ["mon"]'), ":8: send_days: must be a list of ISO weekdays"),
     (('reentry = "never"', 'reentry = "twice"'), ":10: reentry:"),

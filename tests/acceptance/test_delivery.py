@@ -45,7 +45,7 @@ def test_run_once_delivers_with_the_stored_message_id(dsn, db, smtp, tmp_home):
 
 
 def test_unsubscribe_tokens_differ_per_contact_and_need_the_secret(dsn, db, smtp, tmp_home):
-    from pgdrip.settings import unsubscribe_token, verify_unsubscribe_token
+    from pgdrip.settings import verify_unsubscribe_token
 
     tag_all(db, ["a@example.com", "b@example.com"])
     assert pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home, env=UNSUB).returncode == 0
@@ -54,8 +54,9 @@ def test_unsubscribe_tokens_differ_per_contact_and_need_the_secret(dsn, db, smtp
     assert tokens[0] != tokens[1] and len(tokens[0]) == 32
     ids = [int(link.split("c=")[1].split("&")[0]) for link in links]
     secret = UNSUB["PGDRIP_UNSUBSCRIBE_SECRET"]
-    assert all(verify_unsubscribe_token(secret, i, t) for i, t in zip(ids, tokens, strict=True))
-    assert unsubscribe_token("another-secret-entirely", ids[0]) != tokens[0]
+    assert all(verify_unsubscribe_token(db, secret, i, t) for i, t in zip(ids, tokens, strict=True))
+    assert not verify_unsubscribe_token(db, "another-secret-entirely", ids[0], tokens[0])
+    assert not verify_unsubscribe_token(db, secret, ids[1], tokens[0])
 
 
 def test_permanent_failure_ends_failed_with_the_servers_reply(dsn, db, smtp, tmp_home):

@@ -31,8 +31,13 @@ def test_enrollments_show_step_and_due_time_in_the_viewers_zone_and_cancel_one(p
     expect(row).to_contain_text(f"{due.astimezone(ZoneInfo('Asia/Tokyo')):%Y-%m-%d %H:%M} JST")
     expect(page.get_by_text("Times in Asia/Tokyo.")).to_be_visible()
     screenshot(page, "enrollments", tmp_path)
-    page.get_by_role("button", name="Cancel the enrollment of grace@example.com").click()
+    page.get_by_role("link", name="Cancel the enrollment of grace@example.com").click()
+    # asked first, as for many (issue 18): nothing is cancelled until the second click
+    expect(page.get_by_role("heading")).to_contain_text("Cancel the enrollment of grace@example.com in “News”?")
+    assert db.execute("select count(*) as n from drip.enrollments where status = 'cancelled'").fetchone()["n"] == 0
+    page.get_by_role("button", name="Cancel this enrollment").click()
     expect(page.get_by_role("status")).to_contain_text("is cancelled")
+    expect(page).to_have_url(re.compile(f"/admin/sequences/{seq}/enrollments"))
     rows = {r["contact_id"]: r["status"] for r in db.execute("select contact_id, status from drip.enrollments")}
     assert rows == {ids["ada@example.com"]: "active", ids["grace@example.com"]: "cancelled",
                     ids["linus@example.com"]: "active"}
@@ -102,6 +107,10 @@ def test_contact_page_shows_mail_clicks_and_state_and_unsubscribes(page, db, tmp
     expect(history).to_contain_text("https://example.com/a")
     expect(page.locator("table").first).to_contain_text("News")
     screenshot(page, "contact", tmp_path)
+    page.get_by_role("link", name="Unsubscribe ada@example.com…").click()
+    # asked first (issue 18): the page says what it cancels, and nothing changed yet
+    expect(page.locator("#active-count")).to_have_text("1")
+    assert db.execute("select unsubscribed_at from drip.contacts").fetchone()["unsubscribed_at"] is None
     page.get_by_role("button", name="Unsubscribe ada@example.com").click()
     expect(page.get_by_role("status")).to_contain_text("Unsubscribed")
     expect(page.locator("#subscription")).to_have_text("unsubscribed")

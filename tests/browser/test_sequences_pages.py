@@ -13,7 +13,9 @@ def test_create_the_birthday_prefab_edit_a_step_see_an_error_by_its_field_and_ac
     expect(page.get_by_label("Name", exact=True)).to_have_value("Birthday greeting")
     expect(page.get_by_label("Trigger type")).to_have_value("anniversary")
     expect(page.get_by_label("Trigger value")).to_have_value("birthday")
-    expect(page.get_by_label("Active (enrolls contacts and sends)")).not_to_be_checked()
+    # the prefab starts as drip.create_sequence_from_prefab makes it: active (issue 18, section 5)
+    expect(page.get_by_label("Active (enrolls contacts and sends)")).to_be_checked()
+    page.get_by_label("Active (enrolls contacts and sends)").uncheck()
     save(page)
     expect(page.get_by_role("status")).to_contain_text("Existing enrollments continue from where they are; "
                                                        "new enrollments use these steps")
@@ -52,6 +54,7 @@ def test_create_the_birthday_prefab_edit_a_step_see_an_error_by_its_field_and_ac
 def test_an_invalid_sequence_setting_is_shown_by_its_field(page, db):
     sign_in(page, "/admin/sequences/new")
     page.get_by_label("Name", exact=True).fill("Weekdays")
+    page.get_by_label("Trigger type").select_option("tag_added")
     page.get_by_label("Trigger value").fill("vip")
     page.get_by_label("Time zone").fill("Mars/Olympus_Mons")
     save(page)

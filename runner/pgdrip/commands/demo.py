@@ -92,7 +92,6 @@ def demo(dsn: str | None, smtp_url: str | None) -> None:
         with conn.transaction():
             for statement in queries.DEMO_SETUP:
                 conn.execute(statement)
-            conn.execute(queries.DEMO_LINK)
     stats = Runner(dsn, settings, factory).run_once()
     click.echo(f"demo: 3 contacts tagged 'welcome'; {stats.sent} message(s) sent to {target}")
     click.echo("the next two emails of the sequence are due in 24 hours and 7 days: see `pgdrip enrollments`")

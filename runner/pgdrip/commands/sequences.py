@@ -108,10 +108,10 @@ def _switch(kind: str, statement: str, active: bool):
     @dsn_option
     @click.argument("ids", nargs=-1, required=True, type=click.IntRange(min=1))
     def command(dsn: str | None, ids: tuple[int, ...]) -> None:
+        # drip.set_sequence_active / drip.set_step_active: an unknown id is their error (all or nothing)
         with open_db(dsn) as conn, conn.transaction():
             for i in ids:
-                if conn.execute(statement, {"id": i, "active": active}).fetchone() is None:
-                    raise PgdripError(f"{kind} {i} does not exist")
+                conn.execute(statement, {"id": i, "active": active})
         click.echo(f"{'activated' if active else 'deactivated'} {kind} {', '.join(map(str, ids))}")
 
     verb = "activate" if active else "deactivate"

@@ -1,10 +1,12 @@
 """Who may use the admin pages: the login form, server-side sessions, CSRF tokens and the
 login rate limit.
 
-A session cookie is a random token; the database keeps only its SHA-256 (drip.admin_sessions),
-so a leaked table opens nothing, and signing out deletes the row, so a copied cookie stops
-working at once. Every POST carries the session's CSRF token (a form field, or the
-X-CSRF-Token header htmx sends)."""
+A session cookie is a random token; the database keeps only a SHA-256 of it, keyed by the
+credentials it was opened with (drip.admin_sessions): a leaked table opens nothing, a change of
+PGDRIP_ADMIN_USER or PGDRIP_ADMIN_PASSWORD ends every session (the stored hashes no longer
+match any cookie), and signing out deletes the row, so a copied cookie stops working at once.
+How long a session lives is drip.admin_session's rule. Every POST carries the session's CSRF
+token (a form field, or the X-CSRF-Token header htmx sends)."""
 
 import hashlib
 import hmac
@@ -33,8 +35,12 @@ FAILURE_WINDOW = 15 * 60.0
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+def token_hash(settings, token: str) -> bytes:
+    """What the database keeps of a session cookie: SHA-256 over the credentials' own hash and the
+    token, so that the same cookie under other credentials is another, unknown, session."""
+    credentials = hashlib.sha256(b"pgdrip admin credentials\0" + settings.admin_user.encode() + b"\0"
+                                 + (settings.admin_password or "").encode()).digest()
+    return hashlib.sha256(credentials + token.encode()).digest()
 
 
 class LoginLimiter:
@@ -72,6 +78,21 @@ class LoginLimiter:
     def succeeded(self, key: str) -> None:
         self.failures.pop(key, None)
 
+    def attempt(self, key: str, check: Callable[[], bool]) -> tuple[bool, int]:
+        """One sign-in, judged and counted in one step: nothing in here awaits, so no other request
+        of this process runs between the look at the count and the count itself (40 sign-ins that
+        arrive together are judged one after the other, and the sixth wrong one is never checked).
+        (True, 0): signed in. (False, 0): wrong, and counted. (False, seconds): refused unchecked
+        until the oldest failure expires."""
+        wait = self.retry_after(key)
+        if wait:
+            return False, wait
+        if check():
+            self.succeeded(key)
+            return True, 0
+        self.failed(key)
+        return False, 0
+
 
 def credentials_match(settings, user: str, password: str) -> bool:
     # compare both, always, in constant time: no early answer tells which one was wrong
@@ -89,21 +110,22 @@ def set_cookie(request: Request, response: Response, name: str, value: str, path
 async def open_session(request: Request, response: Response, user: str) -> None:
     token = secrets.token_urlsafe(32)
     await fetch_one(request, queries.ADMIN_SESSION_OPEN,
-                    {"user": user, "hash": token_hash(token), "csrf": secrets.token_urlsafe(24)})
+                    {"user": user, "hash": token_hash(request.app.state.settings, token),
+                     "csrf": secrets.token_urlsafe(24)})
     set_cookie(request, response, SESSION_COOKIE, token)
 
 
 async def close_session(request: Request) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await fetch_one(request, queries.ADMIN_SESSION_CLOSE, {"hash": token_hash(token)})
+        await fetch_one(request, queries.ADMIN_SESSION_CLOSE, {"hash": token_hash(request.app.state.settings, token)})
 
 
 async def current_session(request: Request) -> dict | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 200:
         return None
-    return await fetch_one(request, queries.ADMIN_SESSION, {"hash": token_hash(token)})
+    return await fetch_one(request, queries.ADMIN_SESSION, {"hash": token_hash(request.app.state.settings, token)})
 
 
 def csrf_ok(request: Request, session: dict, form_value: str | None) -> bool:
@@ -128,7 +150,7 @@ def admin_page(handler: Handler) -> Handler:
             return PlainTextResponse("Sign in first.\n", status_code=401)
         request.state.session = session
         if request.method == "POST":
-            form = await request.form(max_files=0, max_fields=2000, max_part_size=256 * 1024)
+            form = await request.form(max_files=0, max_fields=20000, max_part_size=256 * 1024)
             request.state.form = form
             if not csrf_ok(request, session, form.get(CSRF_FIELD) if isinstance(form.get(CSRF_FIELD), str) else None):
                 return render(request, "admin/error.html",

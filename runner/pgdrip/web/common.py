@@ -17,6 +17,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HERE = Path(__file__).resolve().parent
+
+
+class BadRequest(Exception):
+    """A request no page of ours sends (a number that is not one, a NUL in a text): answered 400
+    with this message, never a 500."""
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
