@@ -42,7 +42,7 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.check_condition(jsonb, text, boolean), drip.check_condition_node(jsonb, text, boolean, text, integer),
     drip.condition_error(text, text, text, text), drip.is_condition_name(jsonb), drip.condition_sql(jsonb, boolean),
     drip.condition_predicate(jsonb, boolean, text, regclass), drip.conditions_read(text),
-    drip.local_shards(text)
+    drip.local_shards(text), drip.json_text(text, text)
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 -- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners

@@ -44,3 +44,82 @@ def test_enroll_matching_enrolls_who_matches_now(dsn, db):
     other = add_sequence(db, "tag_added", "x")
     assert_one_line_error(pgdrip("enroll-matching", str(other), dsn=dsn), "not a segment sequence")
     assert_one_line_error(pgdrip("enroll-matching", "99999", dsn=dsn), "does not exist")
+
+
+JOURNEY_FILE = '''\
+[[sequence]]
+name = "Trial onboarding"
+trigger_type = "event"
+trigger_value = "trial_started"
+entry_condition = { attribute = "plan", equals = "pro" }
+exit_trigger_type = "event"
+exit_trigger_value = "subscribed"
+exit_condition = '{"any": [{"tag": "customer"}, {"purchased": true}]}'
+
+[[sequence.step]]
+key = "welcome"
+subject = "Welcome to your trial, {{FirstName|there}}"
+html_body = "<p>Your plan: {{attribute.plan}}</p>"
+
+[[sequence.step]]
+key = "active"
+delay_hours = 72
+wait_for_event = "activated"
+send_if = { event = "activated" }
+subject = "Three things active teams do next"
+html_body = "<p>...</p>"
+
+[[sequence.step]]
+key = "nudge"
+send_if = { not = { event = "activated" } }
+subject = "Need a hand?"
+html_body = "<p>...</p>"
+
+[[sequence]]
+name = "Pro users"
+trigger_type = "segment"
+entry_condition = { all = [{ attribute = "plan", equals = "pro" }, { attribute = "seats", gte = 5 }] }
+
+[[sequence.step]]
+subject = "Pro tips"
+html_body = "<p>...</p>"
+'''
+
+
+def test_apply_writes_the_journeys_fields_and_keeps_what_the_file_leaves_out(dsn, db, tmp_path):
+    path = tmp_path / "j.toml"
+    path.write_text(JOURNEY_FILE)
+    r = pgdrip("apply", str(path), dsn=dsn)
+    assert r.returncode == 0, r.stderr
+    trial = db.execute("select * from drip.sequences where name = 'Trial onboarding'").fetchone()
+    assert trial["entry_condition"] == {"attribute": "plan", "equals": "pro"}
+    assert trial["exit_condition"] == {"any": [{"tag": "customer"}, {"purchased": True}]}
+    assert (trial["exit_trigger_type"], trial["exit_trigger_value"]) == ("event", "subscribed")
+    steps = db.execute("select key, send_if, wait_for_event from drip.sequence_steps where sequence_id = %s "
+                       "order by step_order", (trial["id"],)).fetchall()
+    assert [(s["key"], s["send_if"], s["wait_for_event"]) for s in steps] == [
+        ("welcome", None, None), ("active", {"event": "activated"}, "activated"),
+        ("nudge", {"not": {"event": "activated"}}, None)]
+    segment = db.execute("select * from drip.sequences where name = 'Pro users'").fetchone()
+    assert segment["trigger_type"] == "segment" and segment["entry_sources"] == ["attribute"]
+    assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"
+    # left out: kept; "" clears
+    path.write_text(JOURNEY_FILE.replace('send_if = { event = "activated" }\n', "")
+                    .replace('wait_for_event = "activated"', 'wait_for_event = ""'))
+    r = pgdrip("apply", str(path), dsn=dsn)
+    assert r.returncode == 0 and "wait_for_event" in r.stdout and "send_if" not in r.stdout, r.stdout
+    step = db.execute("select send_if, wait_for_event from drip.sequence_steps where key = 'active'").fetchone()
+    assert step == {"send_if": {"event": "activated"}, "wait_for_event": None}
+
+
+def test_apply_refuses_a_bad_condition_naming_its_line_and_writes_nothing(dsn, db, tmp_path):
+    path = tmp_path / "j.toml"
+    path.write_text(JOURNEY_FILE.replace('send_if = { event = "activated" }', 'send_if = { event = "activated", x = 1 }'))
+    r = pgdrip("apply", str(path), dsn=dsn)
+    line = JOURNEY_FILE.splitlines().index('send_if = { event = "activated" }') + 1
+    assert_one_line_error(r, f"{path}:{line}: send_if:", "unknown key")
+    path.write_text(JOURNEY_FILE.replace("exit_condition = '{\"any\"", "exit_condition = '{any"))
+    assert_one_line_error(pgdrip("apply", str(path), dsn=dsn), "exit_condition", "not JSON")
+    path.write_text(JOURNEY_FILE.replace('trigger_value = "trial_started"\n', ""))
+    assert_one_line_error(pgdrip("apply", str(path), dsn=dsn), "trigger_value", "event name")
+    assert db.execute("select count(*) n from drip.sequences").fetchone()["n"] == 0
