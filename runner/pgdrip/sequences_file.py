@@ -19,11 +19,13 @@ CONDITION = (dict, str)
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
                  "send_days": list, "exit_trigger_type": str, "exit_trigger_value": str, "reentry": str,
-                 "entry_condition": CONDITION, "exit_condition": CONDITION, "step": list}
+                 "entry_condition": CONDITION, "exit_condition": CONDITION, "message_class": str, "topic": str,
+                 "priority": int, "step": list}
 # the settings drip.save_sequence takes besides the name; a key the file leaves out is not sent, so
 # the database keeps its value (or, for a new sequence, takes drip.sequence_defaults())
 SETTINGS = ("description", "trigger_value", "active", "time_zone", "send_window_start", "send_window_end",
-            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry", "entry_condition", "exit_condition")
+            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry", "entry_condition", "exit_condition",
+            "message_class", "topic", "priority")
 STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool,
              "send_if": CONDITION, "wait_for_event": str}
 # step keys sent only when the file gives them (drip.save_steps keeps the others' values)
@@ -174,7 +176,9 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
         changes = [f"+ sequence {spec.name!r} ({len(spec.steps)} step(s))"]
     else:
         after = conn.execute(queries.SEQUENCE, {"id": seq_id}).fetchone()
-        diff = [k for k in ("trigger_type", *SETTINGS) if before[k] != after[k]]
+        # a topic is given by name and kept as topic_id
+        diff = [k for k in ("trigger_type", *SETTINGS)
+                if before[k if k != "topic" else "topic_id"] != after[k if k != "topic" else "topic_id"]]
         changes = [f"~ sequence {spec.name!r}: {', '.join(diff)}"] if diff else []
     rows = conn.execute(queries.SAVE_STEPS, {"id": seq_id, "steps": Jsonb([st.as_json() for st in spec.steps])}
                         ).fetchall()
