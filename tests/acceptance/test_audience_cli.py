@@ -74,7 +74,8 @@ def test_apply_sets_class_topic_and_priority(dsn, db, tmp_path):
     r = pgdrip("apply", str(path), dsn=dsn)
     assert r.returncode == 0, r.stderr
     rows = db.execute("select name, message_class, topic_id, priority from drip.sequences order by name").fetchall()
-    assert [tuple(r.values()) for r in rows] == [("Receipts", "transactional", None, 0), ("Tips", "marketing", topic, 5)]
+    assert [tuple(r.values()) for r in rows] == [("Receipts", "transactional", None, 0),
+                                                 ("Tips", "marketing", topic, 5)]
     assert pgdrip("apply", str(path), dsn=dsn).stdout.strip() == "no changes"
     path.write_text(FILE.replace('topic = "product tips"', 'topic = "nope"'))
     assert_one_line_error(pgdrip("apply", str(path), dsn=dsn), "topic", "does not exist")

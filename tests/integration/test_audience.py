@@ -4,8 +4,17 @@ frequency caps (deferred, never skipped; concurrent dispatchers never overshoot)
 import psycopg
 import pytest
 
-from tests.helpers import (add_contact, add_sequence, add_tag, dispatch, enrollments, error_field, outbox,
-                           run_together, tag)
+from tests.helpers import (
+    add_contact,
+    add_sequence,
+    add_tag,
+    dispatch,
+    enrollments,
+    error_field,
+    outbox,
+    run_together,
+    tag,
+)
 
 SETTINGS = '{"public_url": "http://localhost:8080", "secret": "0123456789abcdef0123", "from_address": "x@example.com"}'
 
