@@ -42,7 +42,8 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.check_condition(jsonb, text, boolean), drip.check_condition_node(jsonb, text, boolean, text, integer),
     drip.condition_error(text, text, text, text), drip.is_condition_name(jsonb), drip.condition_sql(jsonb, boolean),
     drip.condition_predicate(jsonb, boolean, text, regclass), drip.conditions_read(text),
-    drip.local_shards(text), drip.json_text(text, text)
+    drip.local_shards(text), drip.json_text(text, text), drip.arm_bucket(bigint, bigint),
+    drip.holdout_share(bigint, bigint), drip.two_proportion_p(bigint, bigint, bigint, bigint)
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 -- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners
@@ -68,7 +69,8 @@ grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps,
 -- dispatch judges send_if and exit conditions (drip.judge_batch): what conditions read; and topics
 -- and caps (behaviours 23, 24)
 grant select on drip.contact_tags, drip.tags, drip.group_members, drip.purchases, drip.events, drip.clicks,
-    drip.topics, drip.topic_unsubscribes, drip.frequency_caps to drip_runner;
+    drip.topics, drip.topic_unsubscribes, drip.frequency_caps, drip.step_variants, drip.variant_report,
+    drip.sequence_conversion to drip_runner;
 grant select, insert, delete on drip.contact_sends to drip_runner;
 -- a permanent "no such mailbox" marks the contact bounced (drip.finish_outbox)
 grant update (bounced_at) on drip.contacts to drip_runner;
@@ -105,12 +107,13 @@ grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz,
 -- admins: everything a runner does, plus sequences and operator actions
 grant drip_runner to drip_admin;
 grant select, insert, update, delete on drip.sequences, drip.sequence_steps, drip.topics, drip.frequency_caps,
-    drip.topic_unsubscribes to drip_admin;
+    drip.topic_unsubscribes, drip.step_variants to drip_admin;
 grant select on all tables in schema drip to drip_admin;
 grant update on drip.contacts to drip_admin;
 grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
     drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
-    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.enroll_matching(bigint) to drip_admin;
+    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.enroll_matching(bigint),
+    drip.promote_variant(bigint) to drip_admin;
 -- the web process (`pgdrip serve`): the return path's entry points, and the scanner list
 grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text, text),
     drip.unsubscribe_target(text), drip.unsubscribe_topics(text) to drip_admin;

@@ -37,6 +37,9 @@ create table drip.sequences (
     topic_id bigint,
     -- behaviour 24: under a cap, a contact's higher-priority mail goes first
     priority int not null default 0,
+    -- behaviour 25: the share of contacts (by contact, deterministically) who get no mail, to compare
+    holdout_percent numeric not null default 0
+        constraint sequences_holdout_percent_check check (holdout_percent >= 0 and holdout_percent <= 50),
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );

@@ -74,6 +74,11 @@ begin
             using errcode = '23503', column = 'topic_id', detail = 'field: topic_id',
                   hint = 'Insert the topic into drip.topics first, or leave topic_id NULL for the general list.';
     end if;
+    if new.holdout_percent is null or new.holdout_percent < 0 or new.holdout_percent > 50 then
+        raise exception 'holdout_percent must be between 0 and 50, not %', coalesce(new.holdout_percent::text, 'NULL')
+            using errcode = '22023', column = 'holdout_percent', detail = 'field: holdout_percent',
+                  hint = 'The share of contacts sent nothing, to compare with (0: none; 10 is common).';
+    end if;
     if new.priority is null then
         raise exception 'priority must be a whole number'
             using errcode = '22023', column = 'priority', detail = 'field: priority',
