@@ -114,7 +114,8 @@ def test_apply_writes_the_journeys_fields_and_keeps_what_the_file_leaves_out(dsn
 
 def test_apply_refuses_a_bad_condition_naming_its_line_and_writes_nothing(dsn, db, tmp_path):
     path = tmp_path / "j.toml"
-    path.write_text(JOURNEY_FILE.replace('send_if = { event = "activated" }', 'send_if = { event = "activated", x = 1 }'))
+    path.write_text(JOURNEY_FILE.replace('send_if = { event = "activated" }',
+                                         'send_if = { event = "activated", x = 1 }'))
     r = pgdrip("apply", str(path), dsn=dsn)
     line = JOURNEY_FILE.splitlines().index('send_if = { event = "activated" }') + 1
     assert_one_line_error(r, f"{path}:{line}: send_if:", "unknown key")
