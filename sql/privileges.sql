@@ -20,6 +20,12 @@ $$;
 revoke all on all tables in schema drip from public;
 revoke all on all functions in schema drip from public;
 revoke all on all procedures in schema drip from public;
+-- every grant below is made afresh, in this order, on each migrate: an upgraded database ends with
+-- the same privileges, listed the same way, as a new one
+revoke all on all tables in schema drip from drip_app, drip_runner, drip_admin;
+revoke all on all sequences in schema drip from drip_app, drip_runner, drip_admin;
+revoke all on all functions in schema drip from drip_app, drip_runner, drip_admin;
+revoke all on all procedures in schema drip from drip_app, drip_runner, drip_admin;
 grant usage on schema drip to drip_app, drip_runner, drip_admin;
 
 -- pure helpers anyone with schema usage may call
@@ -37,7 +43,12 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.window_opening(timestamptz, text, time, time, integer), drip.next_send_time(timestamptz, text, time, time, integer),
     drip.link_template(text), drip.html_unescape(text), drip.link_token(bytea[], text, bigint, bigint, bigint, integer),
     drip.read_token(bytea[], text),
-    drip.render_links(text, text, text[], text, text, text, bigint, bigint, bigint, text, bytea[])
+    drip.render_links(text, text, text[], text, text, text, bigint, bigint, bigint, text, bytea[]),
+    drip.render_fields(text, jsonb, jsonb, boolean), drip.pick(anyarray, integer[]),
+    drip.check_condition(jsonb, text, boolean), drip.check_condition_node(jsonb, text, boolean, text, integer),
+    drip.condition_error(text, text, text, text), drip.is_condition_name(jsonb), drip.condition_sql(jsonb, boolean),
+    drip.condition_predicate(jsonb, boolean, text, regclass), drip.conditions_read(text),
+    drip.local_shards(text), drip.json_text(text, text)
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 -- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners
@@ -47,16 +58,21 @@ grant execute on function drip.local_table(regclass, text), drip.is_distributed(
 
 -- applications: write contact data, read configuration, fire triggers
 grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
-    drip.group_members, drip.purchases, drip.link_clicks to drip_app;
+    drip.group_members, drip.purchases, drip.link_clicks, drip.events to drip_app;
 grant select on drip.sequences, drip.sequence_steps, drip.sequence_overview to drip_app;
-grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
-    drip.exit_events(text, bigint[], text[], regclass),
-    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass)
+grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass, text[], bigint[]),
+    drip.exit_events(text, bigint[], text[], regclass, text[]),
+    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass, text[], bigint[]),
+    drip.exit_enrollments(bigint[], text, regclass), drip.end_waits(bigint[], text[], text[], timestamptz[], regclass),
+    drip.condition_events(text, bigint[], regclass)
     to drip_app;
 
 -- runners: dispatch, sweep, drain
 grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps, drip.runners,
     drip.status to drip_runner;
+-- dispatch judges send_if and exit conditions (drip.judge_batch): what conditions read
+grant select on drip.contact_tags, drip.tags, drip.group_members, drip.purchases, drip.events, drip.clicks
+    to drip_runner;
 -- a permanent "no such mailbox" marks the contact bounced (drip.finish_outbox)
 grant update (bounced_at) on drip.contacts to drip_runner;
 grant select, update on drip.enrollments to drip_runner;
@@ -76,15 +92,16 @@ grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz,
     drip.dispatch_shard(regclass, timestamptz, integer),
     drip.claim_outbox(text, integer, integer), drip.claim_shard(regclass, text, integer, integer),
     drip.finish_outbox(text, bigint[], text, text[]),
-    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass),
+    drip.runner_heartbeat(text, text, integer), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass, text[], bigint[]),
     drip.publish_mail_settings(jsonb, text, boolean), drip.take_send_tokens(double precision, integer),
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
-    drip.exit_events(text, bigint[], text[], regclass), drip.forecast(timestamptz),
+    drip.exit_events(text, bigint[], text[], regclass, text[]), drip.forecast(timestamptz),
     drip.forecast_shard(regclass, timestamptz), drip.compact_step_stats(),
     drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer),
     drip.prune_clicks_batch(timestamptz, bigint, integer),
-    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass),
-    drip.anniversary_events(date, regclass)
+    drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass, text[], bigint[]),
+    drip.anniversary_events(date, regclass), drip.judge_batch(bigint[], timestamptz, regclass),
+    drip.exit_enrollments(bigint[], text, regclass)
     to drip_runner;
 
 -- admins: everything a runner does, plus sequences and operator actions
@@ -94,7 +111,7 @@ grant select on all tables in schema drip to drip_admin;
 grant update on drip.contacts to drip_admin;
 grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
     drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
-    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb) to drip_admin;
+    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.enroll_matching(bigint) to drip_admin;
 -- the web process (`pgdrip serve`): the return path's entry points, and the scanner list
 grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text),
     drip.unsubscribe_target(text) to drip_admin;

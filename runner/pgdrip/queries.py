@@ -182,3 +182,10 @@ ADMIN_SEQUENCE_REPORT = "select * from drip.sequence_report order by sequence_id
 METRICS_STATUS = ("select s.*, (select count(*) from drip.outbox o where o.status = 'sending') as sending, "
                   "extract(epoch from s.last_sweep::timestamp at time zone 'UTC') as last_sweep_epoch "
                   "from drip.status s")
+
+# journeys: events and segments (behaviours 17-22)
+ADD_EVENT = ("insert into drip.events (contact_id, name, key, payload) "
+             "values (%(contact)s, %(name)s, %(key)s, %(payload)s) returning id")
+EVENT_ENROLLMENTS = ("select count(*) as n from drip.enrollments "
+                     "where contact_id = %(contact)s and event_id = %(id)s")
+ENROLL_MATCHING = "select drip.enroll_matching(%(id)s) as n"

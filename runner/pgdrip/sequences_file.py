@@ -13,14 +13,21 @@ from psycopg.types.json import Jsonb
 from . import queries
 from .errors import PgdripError, named_field
 
+# a condition is a TOML table (entry_condition = { attribute = "plan", equals = "pro" }) or JSON
+# text; "" is none. drip.check_condition judges it, as it does for the admin form and SQL.
+CONDITION = (dict, str)
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
-                 "send_days": list, "exit_trigger_type": str, "exit_trigger_value": str, "reentry": str, "step": list}
+                 "send_days": list, "exit_trigger_type": str, "exit_trigger_value": str, "reentry": str,
+                 "entry_condition": CONDITION, "exit_condition": CONDITION, "step": list}
 # the settings drip.save_sequence takes besides the name; a key the file leaves out is not sent, so
 # the database keeps its value (or, for a new sequence, takes drip.sequence_defaults())
 SETTINGS = ("description", "trigger_value", "active", "time_zone", "send_window_start", "send_window_end",
-            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry")
-STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool}
+            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry", "entry_condition", "exit_condition")
+STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool,
+             "send_if": CONDITION, "wait_for_event": str}
+# step keys sent only when the file gives them (drip.save_steps keeps the others' values)
+STEP_OPTIONAL = ("send_if", "wait_for_event")
 
 
 class LineMap:
@@ -63,10 +70,11 @@ class StepSpec:
     html_body: str
     active: bool = True
     key: str | None = None  # an identity that survives reordering (drip.save_steps)
+    optional: dict = field(default_factory=dict)  # the STEP_OPTIONAL keys the file gives
 
     def as_json(self) -> dict:
         return {"key": self.key, "delay_hours": str(self.delay_hours), "subject": self.subject,
-                "html_body": self.html_body, "active": self.active}
+                "html_body": self.html_body, "active": self.active, **self.optional}
 
 
 @dataclass
@@ -131,7 +139,8 @@ def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
                 if key not in step:
                     raise FileError(f"{path}:{lines.line(i, j)}: {key}: required in every [[sequence.step]]")
             spec.steps.append(StepSpec(Decimal(str(step.get("delay_hours", 0))), step["subject"], step["html_body"],
-                                       step.get("active", True), step.get("key")))
+                                       step.get("active", True), step.get("key"),
+                                       {k: step[k] for k in STEP_OPTIONAL if k in step}))
         specs.append(spec)
     return specs, lines
 

@@ -1,17 +1,18 @@
--- drip.exit_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_near regclass default null) returns integer
+-- drip.exit_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_near regclass default null, p_keys text[] default null) returns integer
 -- Goals (behaviour 12), set-based: every (contact, value) event ends the contact's active
 -- enrollment in each sequence whose goal (exit_trigger_type, exit_trigger_value, the same value
--- rules as triggers) it matches, active sequence or not: status 'exited', exited_at now, and
--- its queued or in-flight mail cancelled. Returns how many enrollments exited.
--- The enrollments are updated in id order (so concurrent bulk events lock in one order and
--- cannot deadlock), and the mail is cancelled by another statement, whose snapshot sees what a
--- dispatcher that held one of them committed meanwhile. On Citus it runs inside one shard
--- (p_near, see drip.local_table), for the contacts that live there.
+-- rules as triggers) it matches, active sequence or not (drip.exit_enrollments). An event goal
+-- (behaviour 17) matches names case-insensitively, and a keyed event (p_keys beside the
+-- contacts) only the enrollments with its key or without one; a keyless event all of them.
+-- Returns how many enrollments exited. On Citus it runs inside one shard (p_near, see
+-- drip.local_table), for the contacts that live there.
 
--- Replaced by the signature below (p_near, for Citus); dropped when upgrading.
+-- Replaced by the signature below (event keys); dropped when upgrading.
 drop function if exists drip.exit_events(text, bigint[], text[]);
+drop function if exists drip.exit_events(text, bigint[], text[], regclass);
 create or replace function drip.exit_events(
-    p_trigger_type text, p_contact_ids bigint[], p_values text[], p_near regclass default null
+    p_trigger_type text, p_contact_ids bigint[], p_values text[], p_near regclass default null,
+    p_keys text[] default null
 )
 returns integer
 language plpgsql volatile
@@ -19,13 +20,13 @@ security definer
 set search_path = ''
 set work_mem = '64MB'
 set jit = off
+-- reads configuration (reference tables on Citus) from inside a shard: see drip.route_events
+set citus.allow_nested_distributed_execution = on
 as $$
 declare
     v_sequence_ids bigint[];
     v_sequence_values text[];
     v_hit bigint[];
-    v_exited bigint[];
-    v_enrollments constant text := drip.local_table(p_near, 'enrollments');
 begin
     select array_agg(s.id order by s.id), array_agg(s.exit_trigger_value order by s.id)
     into v_sequence_ids, v_sequence_values
@@ -36,43 +37,20 @@ begin
     end if;
 
     execute format($sql$
-        select array_agg(a.id)
-        from unnest($1, $2) as ev (contact_id, value)
+        select array_agg(distinct a.id)
+        from unnest($1, $2, $6) as ev (contact_id, value, key)
         join unnest($3, $4) as s (id, exit_value)
           on s.exit_value is null
-             or case when $5 = 'tag_added' then lower(s.exit_value) = lower(ev.value)
+             or case when $5 in ('tag_added', 'event') then lower(s.exit_value) = lower(ev.value)
                      else s.exit_value = ev.value end
-        join %s a on a.sequence_id = s.id and a.contact_id = ev.contact_id and a.status = 'active'$sql$,
-        v_enrollments)
+        join %s a on a.sequence_id = s.id and a.contact_id = ev.contact_id and a.status = 'active'
+                 and (ev.key is null or a.event_key is null or a.event_key = ev.key)$sql$,
+        drip.local_table(p_near, 'enrollments'))
     into v_hit
-    using p_contact_ids, p_values, v_sequence_ids, v_sequence_values, p_trigger_type;
-    if v_hit is null then
-        return 0;
-    end if;
-    -- = ANY on the primary key visits the ids in ascending order: every writer locks in one order
-    execute format($sql$
-        with exited as (
-            update %s e
-            set status = 'exited', exited_at = now(), next_step_due_at = null
-            where e.id = any ($1) and e.status = 'active'
-            returning e.id
-        )
-        select array_agg(x.id) from exited x$sql$, v_enrollments)
-    into v_exited
-    using v_hit;
-    if v_exited is null then
-        return 0;
-    end if;
-
-    execute format($sql$
-        update %s o
-        set status = 'cancelled', last_error = 'the contact reached the sequence''s goal'
-        from unnest($1) as x (id)
-        where o.enrollment_id = x.id and o.status in ('queued', 'sending')$sql$, drip.local_table(p_near, 'outbox'))
-    using v_exited;
-    return cardinality(v_exited);
+    using p_contact_ids, p_values, v_sequence_ids, v_sequence_values, p_trigger_type, p_keys;
+    return drip.exit_enrollments(v_hit, 'the contact reached the sequence''s goal', p_near);
 end
 $$;
-revoke all on function drip.exit_events(text, bigint[], text[], regclass) from public;
-comment on function drip.exit_events(text, bigint[], text[], regclass) is
+revoke all on function drip.exit_events(text, bigint[], text[], regclass, text[]) from public;
+comment on function drip.exit_events(text, bigint[], text[], regclass, text[]) is
     'Ends, as exited, the active enrollments whose sequence''s goal each (contact, value) event matches.';

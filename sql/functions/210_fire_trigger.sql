@@ -2,7 +2,8 @@
 -- Entry point for applications with their own tables: the event first ends the contact's
 -- enrollments whose goal it matches (drip.exit_events), then enrolls the contact into every
 -- matching active sequence. Returns how many new enrollments; repeating an event while the
--- enrollment is active is a no-op.
+-- enrollment is active is a no-op. Events and segments have their own ways in: a row in
+-- drip.events, and drip.enroll_matching.
 create or replace function drip.fire_trigger(
     p_trigger_type text, p_contact_id bigint, p_value text default null
 ) returns integer
@@ -11,6 +12,13 @@ security definer
 set search_path = ''
 as $$
 begin
+    if p_trigger_type in ('event', 'segment') then
+        raise exception 'fire_trigger does not fire % sequences', p_trigger_type
+            using errcode = '22023', column = 'p_trigger_type', detail = 'field: p_trigger_type',
+                  hint = case p_trigger_type
+                      when 'event' then 'Insert the event into drip.events (contact_id, name, key, payload): that enrolls, ends waits and reaches goals.'
+                      else 'A segment enrolls contacts as writes make them match; drip.enroll_matching(sequence_id) enrolls those who already do.' end;
+    end if;
     perform drip.check_trigger(p_trigger_type, case when p_trigger_type = 'anniversary' then p_value end);
     -- FOR KEY SHARE, as a foreign key would: a concurrent delete of the contact waits for this
     -- transaction, then cascades to the enrollment made here (or has already happened: an error)

@@ -4,6 +4,13 @@
 -- opening; the others get the next active step queued and advance (the next due time moved
 -- into the window) or complete. Returns how many it claimed, the cursor for the next batch, and
 -- how many messages it queued.
+-- Conditions (behaviours 19 and 22), when any step has a send_if or any sequence an
+-- exit_condition: the batch is claimed first, then each condition among its rows is judged for
+-- all of them in one statement (drip.condition_predicate, at p_now), then the same statement
+-- queues with the outcome: an enrollment whose exit_condition holds exits (its unsent mail
+-- cancelled), a step whose send_if is false is skipped (nothing queued, counted in step_stats,
+-- the enrollment moves on as if it had been sent at p_now). A database without conditions runs
+-- the statement as it always did: the judged variant is a second compiled copy.
 -- The cursor matters at scale: each batch moves its rows out of the due index and leaves dead
 -- entries at its front; without it, batch k walked the dead entries of the k-1 batches before
 -- (per-due time at 1M was 1.4x that at 10k). A row skipped because another transaction held
@@ -34,21 +41,14 @@ do $compile$
 declare
     v_statement constant text := $statement$
     with due as (
-        select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent, e.next_step_due_at,
+        select e.id, e.sequence_id, e.contact_id, e.last_step_order_sent, e.next_step_due_at, e.event_id,
                s.time_zone as sequence_zone, s.send_window_start, s.send_window_end, s.send_days_mask
         from {enrollments} e
         join {sequences} s on s.id = e.sequence_id and s.active
-        where e.status = 'active'
-          and e.next_step_due_at <= p_now
-          and (e.next_step_due_at, e.id) > (coalesce(p_after_due, '-infinity'::timestamptz), coalesce(p_after_id, 0))
-          -- one step per enrollment per call: a step queued by this call is not taken again
-          and e.last_step_sent_at is distinct from p_now
-        order by e.next_step_due_at, e.id
-        limit p_limit
-        for update of e skip locked
+        where {due_rows}
     ), gated as (
         -- behaviour 10: only inside the recipient's send window, on an allowed day, local time
-        select d.*, c.email, c.first_name, c.last_name,
+        select d.*, c.email, c.first_name, c.last_name, c.attributes,
                c.id is not null and c.unsubscribed_at is null and c.bounced_at is null as reachable,
                coalesce(c.time_zone, d.sequence_zone) as zone,
                drip.next_send_time(p_now, coalesce(c.time_zone, d.sequence_zone), d.send_window_start,
@@ -60,18 +60,34 @@ declare
         update {enrollments} e
         set next_step_due_at = g.opens
         from gated g
-        where e.id = g.id and g.opens > p_now
+        where e.id = g.id and g.opens > p_now and not {exit}
     ), planned as (
         select g.id, g.sequence_id, g.contact_id, g.last_step_order_sent, g.email, g.first_name, g.last_name,
                g.reachable, g.zone, g.send_window_start, g.send_window_end, g.send_days_mask,
-               cur.id as step_id, cur.step_order, cur.subject, cur.html_body, cur.subject_merge, cur.body_merge,
-               cur.text_body, cur.text_merge, cur.tracked_html, cur.tracked_merge, cur.tracked_text,
-               cur.tracked_text_merge, cur.link_hrefs, nxt.delay_hours as next_delay
+               cur.id as step_id, cur.step_order, cur.subject_merge, cur.body_merge, cur.text_merge, cur.tracked_merge,
+               cur.tracked_text_merge,
+               -- {{attribute.X}} and {{event.X}} first, only in the steps that have them (behaviour 18)
+               case when cur.field_tags then drip.render_fields(cur.subject, g.attributes, pl.payload, false)
+                    else cur.subject end as subject,
+               case when cur.field_tags then drip.render_fields(cur.html_body, g.attributes, pl.payload, true)
+                    else cur.html_body end as html_body,
+               case when cur.field_tags then drip.render_fields(cur.text_body, g.attributes, pl.payload, false)
+                    else cur.text_body end as text_body,
+               case when cur.field_tags then drip.render_fields(cur.tracked_html, g.attributes, pl.payload, true)
+                    else cur.tracked_html end as tracked_html,
+               case when cur.field_tags then drip.render_fields(cur.tracked_text, g.attributes, pl.payload, false)
+                    else cur.tracked_text end as tracked_text,
+               case when cur.field_tags
+                    then array(select drip.render_fields(h.href, g.attributes, pl.payload, true)
+                               from unnest(cur.link_hrefs) with ordinality as h (href, n) order by h.n)
+                    else cur.link_hrefs end as link_hrefs,
+               nxt.delay_hours as next_delay,
+               {skip} as skip, {exit} as exit
         from gated g
         left join lateral (
             select st.id, st.step_order, st.subject, st.html_body, st.subject_merge, st.body_merge,
                    st.text_body, st.text_merge, st.tracked_html, st.tracked_merge, st.tracked_text,
-                   st.tracked_text_merge, st.link_hrefs
+                   st.tracked_text_merge, st.link_hrefs, st.field_tags
             from {sequence_steps} st
             where st.sequence_id = g.sequence_id and st.active and st.step_order > g.last_step_order_sent
             order by st.step_order limit 1
@@ -81,7 +97,13 @@ declare
             where st.sequence_id = g.sequence_id and st.active and st.step_order > cur.step_order
             order by st.step_order limit 1
         ) nxt on true
-        where g.opens <= p_now
+        -- the payload of the event that enrolled the contact, for {{event.X}} tags
+        left join lateral (
+            select ev.payload from {events} ev
+            where ev.id = g.event_id and ev.contact_id = g.contact_id and cur.field_tags
+            limit 1
+        ) pl on true
+        where g.opens <= p_now or {exit}
     ), queued as (
         insert into {outbox} (id, enrollment_id, step_id, contact_id, to_address, subject, html_body, text_body,
                                  list_unsubscribe, message_id, list_id, links) overriding system value
@@ -115,35 +137,76 @@ declare
             where v_public_url is not null
             offset 0
         ) t on true
-        where p.step_id is not null and p.reachable
-          -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
-          -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 percent of a batch.
-          -- No race: only the holder of the enrollment's row lock queues for it.
-          and not exists (select from {outbox} o where o.enrollment_id = p.id and o.step_id = p.step_id)
+        -- one row per (enrollment, step) even if an operator rewound the enrollment; a plain
+        -- probe of the unique index, as ON CONFLICT's speculative insertion cost 15 percent of a batch.
+        -- No race: only the holder of the enrollment's row lock queues for it. A LIMIT keeps it a
+        -- probe by key: as NOT EXISTS, a plan made while the outbox looked empty read the whole
+        -- index for every row (a join filter instead of an index condition).
+        left join lateral (
+            select true as found from {outbox} o where o.enrollment_id = p.id and o.step_id = p.step_id limit 1
+        ) done on true
+        where p.step_id is not null and p.reachable and not p.skip and not p.exit and done.found is null
         returning 1
     ), advanced as (
         update {enrollments} e
-        set last_step_order_sent = coalesce(p.step_order, e.last_step_order_sent),
-            last_step_sent_at = case when p.step_id is null then e.last_step_sent_at else p_now end,
-            next_step_due_at = case when p.next_delay is null then null
+        set last_step_order_sent = case when p.exit then e.last_step_order_sent
+                                        else coalesce(p.step_order, e.last_step_order_sent) end,
+            last_step_sent_at = case when p.step_id is null or p.exit then e.last_step_sent_at else p_now end,
+            next_step_due_at = case when p.next_delay is null or p.exit then null
                                     else drip.next_send_time(p_now + p.next_delay * interval '1 hour', p.zone,
                                                              p.send_window_start, p.send_window_end,
                                                              p.send_days_mask) end,
-            status = case when p.next_delay is null then 'completed' else 'active' end,
-            completed_at = case when p.next_delay is null then p_now end
+            status = case when p.exit then 'exited' when p.next_delay is null then 'completed' else 'active' end,
+            completed_at = case when p.next_delay is null and not p.exit then p_now end,
+            exited_at = case when p.exit then p_now end
         from planned p
         where e.id = p.id
-    )
+    ){judged_ctes}
     select (select count(*) from due), (select count(*) from queued), l.next_step_due_at, l.id
     into claimed, v_queued, last_due, last_id
     from (select) as one
     left join lateral (select d.next_step_due_at, d.id from due d
                        order by d.next_step_due_at desc, d.id desc limit 1) l on true
 $statement$;
-    v_variables constant text[] := array['p_now', 'p_limit', 'p_after_due', 'p_after_id', 'v_header', 'v_footer', 'v_text_header', 'v_text_footer', 'v_unsubscribe_url', 'v_unsubscribe_key', 'v_public_url', 'v_link_key', 'v_mailto', 'v_domain'];
-    -- for EXECUTE: no INTO, the shard's tables as %1$s..%5$s (then the variables as $n, below)
-    v_shard_statement text := replace(replace(v_statement, E'    into claimed, v_queued, last_due, last_id\n', ''),
-                                      '{enrollments}', '%1$s');
+    -- which enrollments the batch takes: the next due ones, claimed (the plain variant and the
+    -- judged variant's claim); or, in the judged variant's statement, the ones its claim locked
+    v_due_rows constant text := $part$e.status = 'active'
+          and e.next_step_due_at <= p_now
+          and (e.next_step_due_at, e.id) > (coalesce(p_after_due, '-infinity'::timestamptz), coalesce(p_after_id, 0))
+          -- one step per enrollment per call: a step queued by this call is not taken again
+          and e.last_step_sent_at is distinct from p_now
+        order by e.next_step_due_at, e.id
+        limit p_limit
+        for update of e skip locked$part$;
+    v_claim constant text := $part$select array_agg(x.id) into v_claimed
+    from (select e.id from {enrollments} e
+          join {sequences} s on s.id = e.sequence_id and s.active
+          where $part$ || v_due_rows || ') x';
+    -- what the judged variant adds: skipped steps counted, and an exited enrollment's mail cancelled
+    v_judged_ctes constant text := $part$, skips as (
+        insert into {step_stats} (step_id, day, contact_id, skipped)
+        select p.step_id, (now() at time zone 'UTC')::date, min(p.contact_id), count(*)
+        from planned p
+        where p.skip and not p.exit and p.step_id is not null
+        group by p.step_id
+    ), exit_mail as (
+        update {outbox} o
+        set status = 'cancelled', last_error = 'the contact met the sequence''s exit condition'
+        where o.enrollment_id = any (v_exit) and o.status in ('queued', 'sending')
+    )$part$;
+    v_plain constant text := replace(replace(replace(replace(v_statement, '{due_rows}', v_due_rows), '{skip}', 'false'),
+                                             '{exit}', 'false'), '{judged_ctes}', '');
+    v_judged constant text := replace(replace(replace(replace(v_statement,
+        -- by primary key; no ORDER BY: ordered, the plan walked the whole due index to find them
+        '{due_rows}', $part$e.id = any (v_claimed)$part$),
+        '{skip}', 'coalesce(g.id = any (v_skip), false)'), '{exit}', 'coalesce(g.id = any (v_exit), false)'), '{judged_ctes}', v_judged_ctes);
+    v_variables constant text[] := array['p_now', 'p_limit', 'p_after_due', 'p_after_id', 'v_header', 'v_footer',
+        'v_text_header', 'v_text_footer', 'v_unsubscribe_url', 'v_unsubscribe_key', 'v_public_url', 'v_link_key',
+        'v_mailto', 'v_domain', 'v_claimed', 'v_skip', 'v_exit'];
+    -- for EXECUTE: no INTO, the shard's tables as %1$s..%7$s, the variables as $n
+    v_shard_plain text;
+    v_shard_judged text;
+    v_shard_claim text;
     -- shared by both functions: their settings, variables, and the batch's start
     v_settings constant text := $part$
 set search_path = ''
@@ -175,6 +238,11 @@ $part$;
     v_link_key bytea[];
     v_mailto text;
     v_domain text;
+    -- conditions (the judged variant): the batch claimed, and the outcome of its conditions
+    v_judged boolean;
+    v_claimed bigint[];
+    v_skip bigint[];
+    v_exit bigint[];
 $part$;
     v_prologue constant text := $part$
     -- Shared with every other batch, exclusive against drip.save_steps: a batch never reads the
@@ -186,9 +254,15 @@ $part$;
     from drip.mail_settings m;
     v_text_header := case when v_header = '' then '' else drip.html_to_text(v_header) || E'\n' end;
     v_text_footer := case when v_footer = '' then '' else E'\n' || drip.html_to_text(v_footer) end;
+    -- the judged variant only where some condition can apply
+    v_judged := exists (select from drip.sequence_steps st where st.send_if is not null and st.active)
+                or exists (select from drip.sequences s where s.exit_condition is not null and s.active);
 $part$;
+    v_tables constant text[] := array['enrollments', 'contacts', 'outbox', 'sequences', 'sequence_steps', 'step_stats',
+                                      'events'];
 begin
-    execute replace(replace(replace(replace(replace(replace(replace(replace(replace($function$
+    -- dispatch_batch: the tables by name
+    execute replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace($function$
 create or replace function drip.dispatch_batch(
     p_now timestamptz, p_limit integer, p_after_due timestamptz default null, p_after_id bigint default null,
     out claimed integer, out last_due timestamptz, out last_id bigint, out queued integer
@@ -213,24 +287,40 @@ begin
         return;
     end if;
 {prologue}
-
-{statement};
+    if v_judged then
+        {claim};
+        select j.skip_ids, j.exit_ids into v_skip, v_exit from drip.judge_batch(v_claimed, p_now, null) j;
+{judged};
+    else
+{plain};
+    end if;
     if v_queued > 0 then
         perform pg_notify('drip_outbox', '');
     end if;
     queued := v_queued;
 end
 $$;
-$function$, '{statement}', v_statement), '{enrollments}', 'drip.enrollments'), '{contacts}', 'drip.contacts'),
-        '{outbox}', 'drip.outbox'), '{sequences}', 'drip.sequences'), '{sequence_steps}', 'drip.sequence_steps'),
-        '{settings}', v_settings), '{declarations}', v_declarations), '{prologue}', v_prologue);
+$function$, '{judged}', v_judged), '{plain}', v_plain), '{claim}', v_claim), '{enrollments}', 'drip.enrollments'),
+        '{contacts}', 'drip.contacts'), '{outbox}', 'drip.outbox'), '{sequences}', 'drip.sequences'),
+        '{sequence_steps}', 'drip.sequence_steps'), '{step_stats}', 'drip.step_stats'), '{events}', 'drip.events'),
+        '{settings}', v_settings),
+        '{declarations}', v_declarations), '{prologue}', v_prologue);
 
-    v_shard_statement := replace(replace(replace(replace(v_shard_statement, '{contacts}', '%2$s'), '{outbox}', '%3$s'),
-                                         '{sequences}', '%4$s'), '{sequence_steps}', '%5$s');
-    for i in 1 .. cardinality(v_variables) loop
-        v_shard_statement := regexp_replace(v_shard_statement, '\m' || v_variables[i] || '\M', '$' || i, 'g');
+    -- dispatch_shard: the shard's tables as %1$s..%7$s and the variables as $n, for EXECUTE
+    v_shard_plain := replace(v_plain, E'    into claimed, v_queued, last_due, last_id\n', '');
+    v_shard_judged := replace(v_judged, E'    into claimed, v_queued, last_due, last_id\n', '');
+    v_shard_claim := replace(v_claim, ' into v_claimed', '');
+    for i in 1 .. cardinality(v_tables) loop
+        v_shard_plain := replace(v_shard_plain, '{' || v_tables[i] || '}', '%' || i || '$s');
+        v_shard_judged := replace(v_shard_judged, '{' || v_tables[i] || '}', '%' || i || '$s');
+        v_shard_claim := replace(v_shard_claim, '{' || v_tables[i] || '}', '%' || i || '$s');
     end loop;
-    execute replace(replace(replace(replace($function$
+    for i in 1 .. cardinality(v_variables) loop
+        v_shard_plain := regexp_replace(v_shard_plain, '\m' || v_variables[i] || '\M', '$' || i, 'g');
+        v_shard_judged := regexp_replace(v_shard_judged, '\m' || v_variables[i] || '\M', '$' || i, 'g');
+        v_shard_claim := regexp_replace(v_shard_claim, '\m' || v_variables[i] || '\M', '$' || i, 'g');
+    end loop;
+    execute replace(replace(replace(replace(replace(replace($function$
 create or replace function drip.dispatch_shard(p_near regclass, p_now timestamptz, p_limit integer)
 returns integer[]
 language plpgsql volatile
@@ -242,23 +332,34 @@ as $$
 -- (the statement's cursor columns are read into variables that a shard's batch does not use)
 declare
 {declarations}
-    v_claimed integer;
+    v_claimed_count integer;
     v_last_due timestamptz;
     v_last_id bigint;
     p_after_due constant timestamptz := null;
     p_after_id constant bigint := null;
+    v_tables constant text[] := array[drip.local_table(p_near, 'enrollments'), drip.local_table(p_near, 'contacts'),
+        drip.local_table(p_near, 'outbox'), drip.local_table(p_near, 'sequences'),
+        drip.local_table(p_near, 'sequence_steps'), drip.local_table(p_near, 'step_stats'),
+        drip.local_table(p_near, 'events')];
 begin
 {prologue}
-
-    execute format({shard_statement}, drip.local_table(p_near, 'enrollments'), drip.local_table(p_near, 'contacts'),
-                   drip.local_table(p_near, 'outbox'), drip.local_table(p_near, 'sequences'),
-                   drip.local_table(p_near, 'sequence_steps'))
-    into v_claimed, v_queued, v_last_due, v_last_id
-    using p_now, p_limit, p_after_due, p_after_id, v_header, v_footer, v_text_header, v_text_footer, v_unsubscribe_url, v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain;
-    return array[v_claimed, v_queued];
+    if v_judged then
+        execute format({shard_claim}, v_tables[1], v_tables[2], v_tables[3], v_tables[4], v_tables[5], v_tables[6],
+                       v_tables[7])
+        into v_claimed
+        using p_now, p_limit, p_after_due, p_after_id;
+        select j.skip_ids, j.exit_ids into v_skip, v_exit from drip.judge_batch(v_claimed, p_now, p_near) j;
+    end if;
+    execute format(case when v_judged then {shard_judged} else {shard_plain} end, v_tables[1], v_tables[2],
+                   v_tables[3], v_tables[4], v_tables[5], v_tables[6], v_tables[7])
+    into v_claimed_count, v_queued, v_last_due, v_last_id
+    using p_now, p_limit, p_after_due, p_after_id, v_header, v_footer, v_text_header, v_text_footer, v_unsubscribe_url,
+          v_unsubscribe_key, v_public_url, v_link_key, v_mailto, v_domain, v_claimed, v_skip, v_exit;
+    return array[v_claimed_count, v_queued];
 end
 $$;
-$function$, '{shard_statement}', quote_literal(v_shard_statement)), '{settings}', v_settings),
+$function$, '{shard_claim}', quote_literal(v_shard_claim)), '{shard_judged}', quote_literal(v_shard_judged)),
+        '{shard_plain}', quote_literal(v_shard_plain)), '{settings}', v_settings),
         '{declarations}', v_declarations), '{prologue}', v_prologue);
 end
 $compile$;

@@ -11,8 +11,9 @@ set search_path = ''
 as $$
 declare
     c_sequence constant text[] := array['name', 'description', 'active', 'trigger_type', 'trigger_value', 'time_zone',
-        'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry'];
-    c_step constant text[] := array['delay_hours', 'subject', 'html_body', 'active'];
+        'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry',
+        'entry_condition', 'exit_condition'];
+    c_step constant text[] := array['delay_hours', 'subject', 'html_body', 'active', 'send_if', 'wait_for_event'];
     v_result jsonb := '{"sequence": {}, "step": {}}'::jsonb;
     v_part text;
     v_name text;

@@ -1,6 +1,7 @@
 -- drip.save_steps(p_sequence_id bigint, p_steps jsonb) returns table (step_id bigint, step_key text, old_order integer, new_order integer, action text, changed text[], will_receive integer, skipping integer)
 -- Makes a sequence's steps the list p_steps (a JSON array; each element: optional id or key,
--- delay_hours, subject, html_body, optional active), in that order, without ever sending an
+-- delay_hours, subject, html_body, optional active, send_if and wait_for_event; a condition may
+-- be JSON text, and blank or null is none), in that order, without ever sending an
 -- in-flight enrollment a step it already received. Used by `pgdrip apply` and the admin pages.
 --
 -- Matching keeps a step's row (and so its id, its text and what enrollments received of it):
@@ -36,6 +37,8 @@ declare
     ex_body text[];
     ex_delay numeric[];
     ex_active boolean[];
+    ex_send_if jsonb[];
+    ex_wait text[];
     ex_new integer[];           -- the position each existing step moves to (NULL: deactivated)
     ex_pending integer[];       -- active enrollments that had not passed it, before the save
     v_sent integer[];           -- active enrollments by the position they have sent
@@ -70,11 +73,11 @@ begin
                 using errcode = '22023', column = 'steps', detail = format('field: steps; step: %s', i);
         end if;
         select string_agg(k, ', ' order by k) into v_unknown from jsonb_object_keys(v_el) k
-        where k not in ('id', 'key', 'delay_hours', 'subject', 'html_body', 'active');
+        where k not in ('id', 'key', 'delay_hours', 'subject', 'html_body', 'active', 'send_if', 'wait_for_event');
         if v_unknown is not null then
             raise exception 'unknown step field(s): %', v_unknown
                 using errcode = '22023', column = 'steps', detail = format('field: steps; step: %s', i),
-                      hint = 'A step has id, key, delay_hours, subject, html_body and active.';
+                      hint = 'A step has id, key, delay_hours, subject, html_body, active, send_if and wait_for_event.';
         end if;
         nw_id := nw_id || (case when v_el ? 'id' and jsonb_typeof(v_el -> 'id') = 'number'
                                 then (v_el ->> 'id')::bigint end);
@@ -101,8 +104,10 @@ begin
     select coalesce(array_agg(st.id order by st.step_order), '{}'), coalesce(array_agg(st.step_order order by st.step_order), '{}'),
            coalesce(array_agg(st.key order by st.step_order), '{}'), coalesce(array_agg(st.subject order by st.step_order), '{}'),
            coalesce(array_agg(st.html_body order by st.step_order), '{}'), coalesce(array_agg(st.delay_hours order by st.step_order), '{}'),
-           coalesce(array_agg(st.active order by st.step_order), '{}')
-    into ex_id, ex_order, ex_key, ex_subject, ex_body, ex_delay, ex_active
+           coalesce(array_agg(st.active order by st.step_order), '{}'),
+           coalesce(array_agg(st.send_if order by st.step_order), '{}'),
+           coalesce(array_agg(st.wait_for_event order by st.step_order), '{}')
+    into ex_id, ex_order, ex_key, ex_subject, ex_body, ex_delay, ex_active, ex_send_if, ex_wait
     from drip.sequence_steps st where st.sequence_id = p_sequence_id;
     ex_new := array_fill(null::integer, array[greatest(cardinality(ex_id), 1)]);
 
@@ -179,18 +184,31 @@ begin
     for i in 1 .. v_n loop
         v_el := p_steps -> (i - 1);
         begin
+            -- a condition given as JSON text is parsed; blank text and null are none
+            if jsonb_typeof(v_el -> 'send_if') = 'string' then
+                v_el := jsonb_set(v_el, '{send_if}', coalesce(drip.json_text(v_el ->> 'send_if', 'send_if'), 'null'));
+            end if;
+            if v_el ->> 'wait_for_event' = '' then
+                v_el := jsonb_set(v_el, '{wait_for_event}', 'null');
+            end if;
             if nw_match[i] is null then
-                insert into drip.sequence_steps (sequence_id, step_order, key, delay_hours, subject, html_body, active)
+                insert into drip.sequence_steps (sequence_id, step_order, key, delay_hours, subject, html_body, active,
+                                                 send_if, wait_for_event)
                 values (p_sequence_id, i, nw_key[i], coalesce((v_el ->> 'delay_hours')::numeric, 0),
-                        v_el ->> 'subject', v_el ->> 'html_body', coalesce((v_el ->> 'active')::boolean, true));
+                        v_el ->> 'subject', v_el ->> 'html_body', coalesce((v_el ->> 'active')::boolean, true),
+                        nullif(v_el -> 'send_if', 'null'), v_el ->> 'wait_for_event');
             else
+                -- send_if and wait_for_event left out keep their values
                 update drip.sequence_steps st
                 set step_order = i,
                     key = coalesce(nw_key[i], st.key),
                     delay_hours = coalesce((v_el ->> 'delay_hours')::numeric, st.delay_hours),
                     subject = coalesce(v_el ->> 'subject', st.subject),
                     html_body = coalesce(v_el ->> 'html_body', st.html_body),
-                    active = coalesce((v_el ->> 'active')::boolean, true)
+                    active = coalesce((v_el ->> 'active')::boolean, true),
+                    send_if = case when v_el ? 'send_if' then nullif(v_el -> 'send_if', 'null') else st.send_if end,
+                    wait_for_event = case when v_el ? 'wait_for_event' then v_el ->> 'wait_for_event'
+                                          else st.wait_for_event end
                 where st.id = ex_id[nw_match[i]];
             end if;
         exception when others then
@@ -233,7 +251,8 @@ begin
 
     return query
     with after as (
-        select st.id, st.key, st.step_order, st.active, st.delay_hours, st.subject, st.html_body
+        select st.id, st.key, st.step_order, st.active, st.delay_hours, st.subject, st.html_body, st.send_if,
+               st.wait_for_event
         from drip.sequence_steps st where st.sequence_id = p_sequence_id
     ), active_enrollments as (
         select e.last_step_order_sent as last from drip.enrollments e
@@ -259,7 +278,11 @@ begin
             (1, 'delay_hours', nw_match[a.step_order] is not null and ex_delay[nw_match[a.step_order]] <> a.delay_hours),
             (2, 'subject', nw_match[a.step_order] is not null and ex_subject[nw_match[a.step_order]] <> a.subject),
             (3, 'html_body', nw_match[a.step_order] is not null and ex_body[nw_match[a.step_order]] <> a.html_body),
-            (4, 'active', nw_match[a.step_order] is not null and ex_active[nw_match[a.step_order]] <> a.active)
+            (4, 'active', nw_match[a.step_order] is not null and ex_active[nw_match[a.step_order]] <> a.active),
+            (5, 'send_if', nw_match[a.step_order] is not null
+                           and ex_send_if[nw_match[a.step_order]] is distinct from a.send_if),
+            (6, 'wait_for_event', nw_match[a.step_order] is not null
+                                  and ex_wait[nw_match[a.step_order]] is distinct from a.wait_for_event)
         ) as f (n, name, differs)
     ) ch
     where a.step_order <= v_n

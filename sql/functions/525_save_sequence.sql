@@ -2,7 +2,8 @@
 -- Creates (p_id NULL) or updates a sequence from JSON, as the admin pages' form sends it: the
 -- settings in p_sequence (name, description, active, trigger_type, trigger_value, time_zone,
 -- send_window_start, send_window_end, send_days, exit_trigger_type, exit_trigger_value,
--- reentry; values may be strings, an empty string is NULL; a key left out keeps its value, or
+-- reentry, entry_condition, exit_condition; values may be strings, an empty string is NULL, a
+-- condition may be given as JSON text; a key left out keeps its value, or
 -- the default for a new sequence, drip.sequence_defaults()), then the steps through
 -- drip.save_steps when p_steps is given. A name is kept without surrounding blanks. An update
 -- that changes nothing writes nothing.
@@ -15,7 +16,8 @@ set search_path = ''
 as $$
 declare
     c_keys constant text[] := array['name', 'description', 'active', 'trigger_type', 'trigger_value', 'time_zone',
-        'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry'];
+        'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry',
+        'entry_condition', 'exit_condition'];
     v_clean jsonb := '{}'::jsonb;
     v_key text;
     v_value jsonb;
@@ -38,6 +40,8 @@ begin
             v_value := 'null';
         elsif v_key = 'name' and jsonb_typeof(v_value) = 'string' then
             v_value := to_jsonb(btrim(v_value #>> '{}'));
+        elsif v_key in ('entry_condition', 'exit_condition') and jsonb_typeof(v_value) = 'string' then
+            v_value := drip.json_text(v_value #>> '{}', v_key);
         end if;
         begin
             perform jsonb_populate_record(null::drip.sequences, jsonb_build_object(v_key, v_value));
@@ -57,10 +61,11 @@ begin
         v_row := jsonb_populate_record(null::drip.sequences, (drip.sequence_defaults() -> 'sequence') || v_clean);
         insert into drip.sequences (name, description, active, trigger_type, trigger_value, time_zone,
                                     send_window_start, send_window_end, send_days, exit_trigger_type,
-                                    exit_trigger_value, reentry)
+                                    exit_trigger_value, reentry, entry_condition, exit_condition)
         values (v_row.name, v_row.description, v_row.active, v_row.trigger_type, v_row.trigger_value,
                 v_row.time_zone, v_row.send_window_start, v_row.send_window_end, v_row.send_days,
-                v_row.exit_trigger_type, v_row.exit_trigger_value, v_row.reentry)
+                v_row.exit_trigger_type, v_row.exit_trigger_value, v_row.reentry, v_row.entry_condition,
+                v_row.exit_condition)
         returning id into v_id;
     else
         select * into v_row from drip.sequences s where s.id = p_id for update;
@@ -76,7 +81,8 @@ begin
             trigger_type = v_row.trigger_type, trigger_value = v_row.trigger_value, time_zone = v_row.time_zone,
             send_window_start = v_row.send_window_start, send_window_end = v_row.send_window_end,
             send_days = v_row.send_days, exit_trigger_type = v_row.exit_trigger_type,
-            exit_trigger_value = v_row.exit_trigger_value, reentry = v_row.reentry
+            exit_trigger_value = v_row.exit_trigger_value, reentry = v_row.reentry,
+            entry_condition = v_row.entry_condition, exit_condition = v_row.exit_condition
         where s.id = p_id and v_row is distinct from v_old;
         v_id := p_id;
     end if;
@@ -99,10 +105,10 @@ declare
 begin
     insert into drip.sequences (name, description, active, trigger_type, trigger_value, time_zone,
                                 send_window_start, send_window_end, send_days, exit_trigger_type,
-                                exit_trigger_value, reentry)
+                                exit_trigger_value, reentry, entry_condition, exit_condition)
     select coalesce(p_name, left('Copy of ' || s.name, 200)), s.description, false, s.trigger_type, s.trigger_value,
            s.time_zone, s.send_window_start, s.send_window_end, s.send_days, s.exit_trigger_type,
-           s.exit_trigger_value, s.reentry
+           s.exit_trigger_value, s.reentry, s.entry_condition, s.exit_condition
     from drip.sequences s where s.id = p_id
     returning id into v_id;
     if v_id is null then
@@ -110,8 +116,10 @@ begin
             using errcode = 'P0002', column = 'p_id', detail = 'field: p_id',
                   hint = 'List sequences with: pgdrip sequences list';
     end if;
-    insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body, key)
-    select v_id, row_number() over (order by st.step_order), st.delay_hours, st.subject, st.html_body, st.key
+    insert into drip.sequence_steps (sequence_id, step_order, delay_hours, subject, html_body, key, send_if,
+                                     wait_for_event)
+    select v_id, row_number() over (order by st.step_order), st.delay_hours, st.subject, st.html_body, st.key,
+           st.send_if, st.wait_for_event
     from drip.sequence_steps st where st.sequence_id = p_id and st.active;
     return v_id;
 end

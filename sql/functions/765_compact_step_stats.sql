@@ -17,9 +17,9 @@ begin
         returning x.*
     ), folded as (
         insert into drip.step_stats (step_id, day, contact_id, queued, sent, failed, cancelled, clicks, bot_clicks,
-                                     unique_clickers, unsubscribes)
+                                     unique_clickers, unsubscribes, skipped)
         select g.step_id, g.day, min(g.contact_id), sum(g.queued), sum(g.sent), sum(g.failed), sum(g.cancelled),
-               sum(g.clicks), sum(g.bot_clicks), sum(g.unique_clickers), sum(g.unsubscribes)
+               sum(g.clicks), sum(g.bot_clicks), sum(g.unique_clickers), sum(g.unsubscribes), sum(g.skipped)
         from gone g
         group by g.step_id, g.day
     )

@@ -12,13 +12,14 @@ as $$
 declare
     -- contact-scoped, co-located with drip.contacts (listed in the order they are laid out)
     v_distributed constant text[] := array['contacts', 'contact_tags', 'group_members', 'purchases', 'link_clicks',
-        'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'shard_keys'];
+        'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'events', 'segment_members',
+        'shard_keys'];
     v_reference constant text[] := array['time_zones', 'tags', 'groups', 'sequences', 'sequence_steps', 'sweeps', 'runners',
         'mail_settings', 'send_rate', 'bot_user_agents', 'admin_sessions'];
     -- the triggers whose work foreign keys do on Citus (they query other tables from a shard)
     v_replaced constant text[] := array['contact_tags__check_refs_insert', 'contact_tags__check_refs_update',
         'group_members__check_refs_insert', 'group_members__check_refs_update', 'contacts__forget',
-        'tags__forget', 'groups__forget', 'sequences__protect'];
+        'tags__forget', 'groups__forget', 'sequences__protect', 'events__check_refs_insert', 'events__check_refs_update'];
     v_table text;
     v_count integer := 0;
 begin
@@ -53,15 +54,19 @@ begin
         -- every key and unique index includes the distribution column
         drop index drip.contacts_email_key;  -- see docs/SCALE_OUT.md: email uniqueness
         create index if not exists contacts_email on drip.contacts (lower(email));
-        foreach v_table in array array['enrollments', 'outbox', 'purchases', 'link_clicks', 'clicks'] loop
-            execute format('alter table drip.%I drop constraint %I, add primary key (contact_id, id)',
-                           v_table, v_table || '_pkey');
-            execute format('create index if not exists %I on drip.%I (id)', v_table || '_id', v_table);
-        end loop;
         drop index drip.outbox_enrollment_step;
         create unique index outbox_enrollment_step on drip.outbox (enrollment_id, step_id, contact_id);
         alter table drip.step_stats alter column contact_id set not null;
     end if;
+
+    -- every key includes the distribution column: tables keyed by id alone get (contact_id, id)
+    -- (here, not with contacts above: a table added by a later release is laid out on its own)
+    foreach v_table in array array['enrollments', 'outbox', 'purchases', 'link_clicks', 'clicks', 'events'] loop
+        continue when drip.citus_table(v_table);
+        execute format('alter table drip.%I drop constraint %I, add primary key (contact_id, id)',
+                       v_table, v_table || '_pkey');
+        execute format('create index if not exists %I on drip.%I (id)', v_table || '_id', v_table);
+    end loop;
 
     foreach v_table in array v_distributed loop
         continue when drip.citus_table(v_table);

@@ -11,7 +11,9 @@ create table drip.contacts (
     -- set by the runner when the mail server says the mailbox does not exist (behaviour 14)
     bounced_at timestamptz,
     -- IANA zone; NULL: the sequence's zone (behaviour 10)
-    time_zone text
+    time_zone text,
+    -- the application's own fields (plan, company, ...): a JSON object (behaviour 18, conditions)
+    attributes jsonb not null default '{}'
 );
 create unique index contacts_email_key on drip.contacts (lower(email));
 -- The sweep reads only today's month+day of subscribed contacts.

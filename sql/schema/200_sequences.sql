@@ -7,7 +7,7 @@ create table drip.sequences (
     active boolean not null default true,
     trigger_type text not null
         constraint sequences_trigger_type_check check (trigger_type in
-            ('tag_added', 'group_added', 'anniversary', 'after_purchase', 'after_first_click')),
+            ('tag_added', 'group_added', 'anniversary', 'after_purchase', 'after_first_click', 'event', 'segment')),
     trigger_value text,
     -- local time (behaviour 10): the zone of contacts without one, and when mail may go out
     time_zone text not null default 'UTC',
@@ -18,11 +18,19 @@ create table drip.sequences (
     -- the goal (behaviour 12): this event ends an active enrollment as 'exited'
     exit_trigger_type text
         constraint sequences_exit_trigger_type_check check (exit_trigger_type in
-            ('tag_added', 'group_added', 'anniversary', 'after_purchase', 'after_first_click')),
+            ('tag_added', 'group_added', 'anniversary', 'after_purchase', 'after_first_click', 'event')),
     exit_trigger_value text,
     -- behaviour 13
     reentry text not null default 'after_completion'
         constraint sequences_reentry_check check (reentry in ('after_completion', 'never')),
+    -- conditions (behaviours 21, 22): who belongs to a segment, or who may enter on the event;
+    -- and what ends an enrollment early
+    entry_condition jsonb,
+    exit_condition jsonb,
+    -- what each condition reads ('tag', 'group', 'attribute', 'event', 'purchased', 'clicked'),
+    -- kept by sequences__validate: a write to anything else never evaluates them
+    entry_sources text[],
+    exit_sources text[],
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );

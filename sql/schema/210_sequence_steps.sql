@@ -24,6 +24,12 @@ create table drip.sequence_steps (
     tracked_text_merge text[] not null
         generated always as (drip.merge_forms(drip.html_to_text((drip.link_template(html_body)).marked))) stored,
     link_hrefs text[] not null generated always as ((drip.link_template(html_body)).hrefs) stored,
+    -- behaviour 19: a condition to send (NULL: always); behaviour 20: an event that ends the wait
+    send_if jsonb,
+    wait_for_event text,
+    -- whether subject or body has {{attribute.X}} or {{event.X}} tags (drip.render_fields runs only then)
+    field_tags boolean not null generated always as (
+        subject ~* '\{\{\s*(attribute|event)\.' or html_body ~* '\{\{\s*(attribute|event)\.') stored,
     unique (sequence_id, step_order)
 );
 create unique index sequence_steps_key on drip.sequence_steps (sequence_id, key) where key is not null;

@@ -18,10 +18,15 @@ create table drip.enrollments (
     -- status 'exited': the contact reached the sequence's goal
     exited_at timestamptz,
     -- the anniversary date this enrollment celebrates (anniversary sequences only)
-    occurrence date
+    occurrence date,
+    -- event sequences: the key of the event that enrolled the contact, and that event (its payload
+    -- fills {{event.X}} tags)
+    event_key text,
+    event_id bigint
 );
--- At most one active enrollment per (sequence, contact), whatever the concurrency.
-create unique index enrollments_one_active on drip.enrollments (sequence_id, contact_id)
+-- At most one active enrollment per (sequence, contact), whatever the concurrency; for event
+-- sequences per (sequence, contact, event key), a NULL key being one key value.
+create unique index enrollments_one_active on drip.enrollments (sequence_id, contact_id, event_key) nulls not distinct
     where status = 'active';
 -- An anniversary enrolls a contact at most once per (sequence, day).
 create unique index enrollments_occurrence on drip.enrollments (sequence_id, contact_id, occurrence)

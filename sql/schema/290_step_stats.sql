@@ -15,6 +15,8 @@ create table drip.step_stats (
     clicks bigint not null default 0,
     bot_clicks bigint not null default 0,
     unique_clickers bigint not null default 0,
-    unsubscribes bigint not null default 0
+    unsubscribes bigint not null default 0,
+    -- steps whose send_if was false (behaviour 19): nothing queued
+    skipped bigint not null default 0
 );
 create index step_stats_step on drip.step_stats (step_id);

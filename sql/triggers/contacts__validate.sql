@@ -24,3 +24,22 @@ $$;
 create or replace trigger contacts__validate
     before insert or update of email, first_name, last_name, time_zone on drip.contacts
     for each row execute function drip.tg_contacts__validate();
+
+-- trigger drip.tg_contacts__validate_attributes() on drip.contacts, before insert or update of attributes, per row
+-- Refuses attributes that are not a JSON object (or larger than 1 MB), naming the column. The
+-- WHEN clause keeps good rows from calling the function at all.
+create or replace function drip.tg_contacts__validate_attributes() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    raise exception 'contact attributes must be a JSON object of at most 1 MB, not %', left(new.attributes::text, 60)
+        using errcode = '22023', column = 'attributes', detail = 'field: attributes',
+              hint = 'For example {"plan": "pro", "seats": 12}; {} for none.';
+end
+$$;
+create or replace trigger contacts__validate_attributes
+    before insert or update of attributes on drip.contacts
+    for each row
+    when (jsonb_typeof(new.attributes) <> 'object' or pg_column_size(new.attributes) > 1048576)
+    execute function drip.tg_contacts__validate_attributes();

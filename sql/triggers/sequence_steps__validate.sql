@@ -1,6 +1,6 @@
 -- trigger drip.tg_sequence_steps__validate() on drip.sequence_steps, before insert or update, per row
 -- Refuses a negative delay, an empty or multi-line subject, an empty body, an unknown merge tag,
--- a malformed key.
+-- a malformed key, a malformed send_if (drip.check_condition) or wait_for_event name.
 create or replace function drip.tg_sequence_steps__validate() returns trigger
 language plpgsql
 set search_path = ''
@@ -35,6 +35,16 @@ begin
         raise exception 'step key must be 1 to 100 letters, digits, _ . : or -, not %', quote_literal(left(new.key, 60))
             using errcode = '22023', column = 'key', detail = 'field: key',
                   hint = 'Give each step a short stable name, such as ''welcome'' or ''day-2''.';
+    end if;
+    if new.send_if = 'null'::jsonb then
+        new.send_if := null;
+    end if;
+    perform drip.check_condition(new.send_if, 'send_if', true);
+    if new.wait_for_event is not null
+       and not drip.is_condition_name(to_jsonb(new.wait_for_event)) then
+        raise exception 'wait_for_event must be an event name (1 to 200 characters, no control characters)'
+            using errcode = '22023', column = 'wait_for_event', detail = 'field: wait_for_event',
+                  hint = 'The name of the event that ends the wait, such as ''activated'', or NULL for the delay alone.';
     end if;
     perform drip.check_merge_tags(new.subject, 'subject');
     perform drip.check_merge_tags(new.html_body, 'html_body');

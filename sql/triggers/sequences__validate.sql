@@ -1,7 +1,9 @@
 -- trigger drip.tg_sequences__validate() on drip.sequences, before insert or update, per row
 -- Refuses an empty name, an unknown trigger type or a trigger value it cannot match, an unknown
 -- time zone, a half or backwards send window, weekdays outside 1-7, a malformed goal or re-entry
--- rule. Writes the zone as the server names it and the weekdays sorted.
+-- rule, a malformed entry or exit condition (drip.check_condition), a segment without its
+-- entry_condition. Writes the zone as the server names it, the weekdays sorted, and what each
+-- condition reads (entry_sources, exit_sources).
 create or replace function drip.tg_sequences__validate() returns trigger
 language plpgsql
 set search_path = ''
@@ -50,6 +52,19 @@ begin
             using errcode = '22023', column = 'reentry', detail = 'field: reentry',
                   hint = 'after_completion: enroll again once the previous enrollment ended; never: at most once, ever.';
     end if;
+    if new.entry_condition = 'null'::jsonb then
+        new.entry_condition := null;
+    end if;
+    if new.exit_condition = 'null'::jsonb then
+        new.exit_condition := null;
+    end if;
+    if new.trigger_type = 'segment' and new.entry_condition is null then
+        raise exception 'a segment sequence needs an entry_condition: who belongs to the segment'
+            using errcode = '22023', column = 'entry_condition', detail = 'field: entry_condition',
+                  hint = 'For example {"attribute": "plan", "equals": "pro"}.';
+    end if;
+    new.entry_sources := drip.check_condition(new.entry_condition, 'entry_condition', false);
+    new.exit_sources := drip.check_condition(new.exit_condition, 'exit_condition', true);
     new.updated_at := now();
     return new;
 end

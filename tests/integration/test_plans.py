@@ -54,6 +54,25 @@ def test_dispatch_plan_made_on_an_empty_outbox_has_no_scan_or_materialize(db, pl
     dispatch(db)
     plan = plan_of(plans, "with due as")
     assert "Seq Scan" not in plan and "Materialize" not in plan, plan
+    # every probe of an index is by key: no whole index read and filtered row by row
+    assert "Rows Removed by Join Filter" not in plan and "Join Filter" not in plan, plan
+    assert db.execute("select count(*) n from drip.outbox").fetchone()["n"] == 600
+
+
+def test_the_judged_dispatch_plan_made_on_an_empty_outbox_probes_by_key(db, plans):
+    """With send_if somewhere, dispatch claims, judges, then queues by the claimed ids: its plan
+    too must probe the outbox by key (once it read the whole index per row: 10x slower)."""
+    seq = add_sequence(db, "tag_added", None, steps=[(0, "one", "<p>1</p>"), (0, "two", "<p>2</p>")])
+    db.execute("""update drip.sequence_steps set send_if = '{"not": {"tag": "never"}}' where sequence_id = %s""",
+               (seq,))
+    add_contacts(db, 300)
+    tag_everyone(db, add_tag(db, "x"))
+    db.execute("analyze drip.outbox, drip.enrollments")
+    dispatch(db)
+    dispatch(db)
+    plan = plan_of(plans, "with due as")
+    assert "e.id = any (v_claimed)" in plan or "= ANY" in plan, plan
+    assert "Seq Scan" not in plan and "Materialize" not in plan and "Join Filter" not in plan, plan
     assert db.execute("select count(*) n from drip.outbox").fetchone()["n"] == 600
 
 

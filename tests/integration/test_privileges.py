@@ -73,10 +73,11 @@ UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html
             "render_subject", "render_template", "steps_lock_key", "sweep_due", "unsubscribe_link",
             "unsubscribe_token", "utc_date"]
 # Narrow entry points that act beyond the caller's own grants.
-SECURITY_DEFINER = ["anniversary_events", "enroll_events", "exit_events", "fire_trigger", "prune_clicks_batch",
-                    "prune_enrollments_batch",
+SECURITY_DEFINER = ["anniversary_events", "build_segment", "condition_events", "end_waits", "enroll_events",
+                    "enroll_matching", "enroll_matching_shard", "exit_enrollments", "exit_events", "fire_trigger",
+                    "prune_clicks_batch", "prune_enrollments_batch",
                     "prune_outbox_batch", "record_click", "route_events", "tg_contacts__forget", "tg_contacts__stop",
-                    "tg_sequences__protect", "unsubscribe_by_token", "unsubscribe_target"]
+                    "tg_sequences__protect", "tg_sequences__segments", "unsubscribe_by_token", "unsubscribe_target"]
 
 
 def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_definer(db):

@@ -62,7 +62,8 @@ def test_a_first_release_database_upgrades_in_place(blank_db):  # noqa: F811
                             "where c.email = 'u9@example.com'").fetchone()["status"] == "cancelled"
         assert conn.execute("select array_agg(tgname::text order by tgname) t from pg_trigger "
                             "where tgrelid = 'drip.contacts'::regclass and not tgisinternal").fetchone()["t"] == [
-            "contacts__forget", "contacts__stop", "contacts__validate"]
+            "contacts__conditions_insert", "contacts__conditions_update", "contacts__forget", "contacts__stop",
+            "contacts__validate", "contacts__validate_attributes"]
 
     fresh = blank_db("drip_upgrade_fresh")
     migrate(fresh)
