@@ -20,6 +20,12 @@ $$;
 revoke all on all tables in schema drip from public;
 revoke all on all functions in schema drip from public;
 revoke all on all procedures in schema drip from public;
+-- every grant below is made afresh, in this order, on each migrate: an upgraded database ends with
+-- the same privileges, listed the same way, as a new one
+revoke all on all tables in schema drip from drip_app, drip_runner, drip_admin;
+revoke all on all sequences in schema drip from drip_app, drip_runner, drip_admin;
+revoke all on all functions in schema drip from drip_app, drip_runner, drip_admin;
+revoke all on all procedures in schema drip from drip_app, drip_runner, drip_admin;
 grant usage on schema drip to drip_app, drip_runner, drip_admin;
 
 -- pure helpers anyone with schema usage may call
