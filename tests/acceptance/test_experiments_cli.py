@@ -79,6 +79,7 @@ def test_apply_writes_holdout_control_weight_and_variants_by_name(dsn, db, tmp_p
     r = pgdrip("apply", str(path), dsn=dsn)
     assert "variant 'B': update" in r.stdout and "variant 'C': deactivate" in r.stdout, r.stdout
     rows = db.execute("select name, subject, active from drip.step_variants order by name").fetchall()
-    assert [tuple(r.values()) for r in rows] == [("B", "At last: it's here", True), ("C", "You asked, we built it", False)]
+    assert [tuple(r.values()) for r in rows] == [("B", "At last: it's here", True),
+                                                 ("C", "You asked, we built it", False)]
     path.write_text(FILE.replace('weight = 3', 'weight = 0'))
     assert_one_line_error(pgdrip("apply", str(path), dsn=dsn), "weight")
