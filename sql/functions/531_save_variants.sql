@@ -14,7 +14,7 @@ declare
     v_old drip.step_variants;
     v_id bigint;
     v_unknown text;
-    v_seen bigint[] := '{}';
+    v_seen bigint[] := '{}'::bigint[];
 begin
     if p_variants is null or jsonb_typeof(p_variants) <> 'array' then
         raise exception 'variants must be a JSON array'
