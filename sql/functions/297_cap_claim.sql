@@ -70,6 +70,14 @@ begin
         -- the sends in the period, newest first: this batch's (at p_now), then the counted ones
         if v_cap.max_messages <= p_queued then
             v_at := p_now;
+        elsif p_near is null then
+            -- one server: a static statement, planned once per session (this runs per held step)
+            select cs.queued_at into v_at
+            from drip.contact_sends cs
+            join drip.outbox o on o.id = cs.outbox_id and o.contact_id = cs.contact_id
+            where cs.contact_id = p_contact_id and cs.queued_at > p_now - v_cap.per and o.status <> 'cancelled'
+            order by cs.queued_at desc
+            offset v_cap.max_messages - p_queued - 1 limit 1;
         else
             execute format($sql$
                 select cs.queued_at from %s cs

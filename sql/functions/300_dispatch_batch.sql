@@ -187,7 +187,7 @@ declare
         -- a held-out enrollment (behaviour 25) moves on as if sent, and is sent nothing
         where p.step_id is not null and p.reachable and not p.skip and not p.exit and not p.held and not p.holdout
           and done.found is null
-        returning id, contact_id, enrollment_id
+        returning id, contact_id, step_id
     ), advanced as (
         update {enrollments} e
         set last_step_order_sent = case when p.exit or p.held then e.last_step_order_sent
@@ -249,10 +249,13 @@ $statement$;
         where o.enrollment_id = any (v_exit) and o.status in ('queued', 'sending')
     ), sends as (
         -- under caps, the marketing mail queued now counts from now on (drip.contact_sends)
+        -- (the class found by key: a join of the two CTEs is a nested loop of every row with every row)
         insert into {contact_sends} (contact_id, queued_at, outbox_id)
         select q.contact_id, p_now, q.id
-        from queued q join planned p on p.id = q.enrollment_id
-        where v_caps and not p.transactional
+        from queued q
+        join {sequence_steps} st on st.id = q.step_id
+        join {sequences} s on s.id = st.sequence_id and s.message_class = 'marketing'
+        where v_caps
     ), held_counts as (
         insert into {step_stats} (step_id, day, contact_id, cap_deferred)
         select p.step_id, (now() at time zone 'UTC')::date, min(p.contact_id), count(*)
