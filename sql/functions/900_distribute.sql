@@ -15,7 +15,7 @@ declare
         'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'events', 'segment_members',
         'topic_unsubscribes', 'contact_sends', 'shard_keys'];
     v_reference constant text[] := array['time_zones', 'tags', 'groups', 'topics', 'frequency_caps', 'sequences',
-        'sequence_steps', 'sweeps', 'runners',
+        'sequence_steps', 'step_variants', 'sweeps', 'runners',
         'mail_settings', 'send_rate', 'bot_user_agents', 'admin_sessions'];
     -- the triggers whose work foreign keys do on Citus (they query other tables from a shard)
     v_replaced constant text[] := array['contact_tags__check_refs_insert', 'contact_tags__check_refs_update',
