@@ -418,9 +418,10 @@ $function$, '{judged}', v_judged), '{plain}', v_plain), '{claim}', v_claim), '{e
         '{declarations}', v_declarations), '{prologue}', v_prologue);
 
     -- dispatch_shard: the shard's tables as %1$s..%11$s and the variables as $n, for EXECUTE
-    v_shard_plain := replace(v_plain, E'    into claimed, v_queued, last_due, last_id\n', '');
-    v_shard_judged := replace(v_judged, E'    into claimed, v_queued, last_due, last_id\n', '');
-    v_shard_claim := replace(v_claim, ' into v_claimed', '');
+    -- (a % of the statement itself, the modulo of the arm's bucket, is doubled for format())
+    v_shard_plain := replace(replace(v_plain, E'    into claimed, v_queued, last_due, last_id\n', ''), '%', '%%');
+    v_shard_judged := replace(replace(v_judged, E'    into claimed, v_queued, last_due, last_id\n', ''), '%', '%%');
+    v_shard_claim := replace(replace(v_claim, ' into v_claimed', ''), '%', '%%');
     for i in 1 .. cardinality(v_tables) loop
         v_shard_plain := replace(v_shard_plain, '{' || v_tables[i] || '}', '%' || i || '$s');
         v_shard_judged := replace(v_shard_judged, '{' || v_tables[i] || '}', '%' || i || '$s');
