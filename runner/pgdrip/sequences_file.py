@@ -11,7 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from . import queries
-from .errors import PgdripError, named_field
+from .errors import PgdripError, named_field, not_utf8
 
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
@@ -94,7 +94,11 @@ class FileError(PgdripError):
 
 
 def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line, problem = not_utf8(exc)
+        raise FileError(f"{path}:{line}: {problem}") from None
     lines = LineMap(text)
     try:
         data = tomllib.loads(text)

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .embedded import pgdrip_home
-from .errors import PgdripError
+from .errors import PgdripError, not_utf8
 
 
 def _env_int(name: str, default: int) -> int:
@@ -152,6 +152,10 @@ def _read_optional(path: str | None) -> str:
     if not path:
         return ""
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PgdripError(f"cannot read branding file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line, problem = not_utf8(exc)
+        raise PgdripError(f"branding file {path}:{line}: {problem}") from None
+

@@ -19,7 +19,10 @@ def parse_until(value: str) -> datetime:
     if relative:
         amount = float(relative.group(1))
         hours = amount if relative.group(2).lower().startswith("h") else amount * 24
-        return datetime.now(UTC) + timedelta(hours=hours)
+        try:
+            return datetime.now(UTC) + timedelta(hours=hours)
+        except OverflowError:
+            raise PgdripError(f"--until {value.strip()} is too far ahead: the last day is 9999-12-31") from None
     try:
         at = datetime.fromisoformat(value.strip())
     except ValueError:
