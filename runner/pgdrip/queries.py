@@ -37,6 +37,7 @@ NEXT_DUE = ("select extract(epoch from min(next_step_due_at) - clock_timestamp()
 COMPACT_STEP_STATS = "select drip.compact_step_stats()"
 PRUNE = "call drip.prune(%(days)s * interval '1 day')"
 LISTEN = ("listen drip_due", "listen drip_outbox")
+IS_DISTRIBUTED = "select drip.is_distributed() as distributed"
 OUTBOX_COUNT = "select count(*) as n from drip.outbox"
 
 # --- pgdrip demo: a welcome sequence and three tagged contacts (idempotent) -------------

@@ -6,7 +6,7 @@ import time
 import psycopg
 
 from tests.acceptance.runner_process import RunnerProcess, running
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, not_on_citus, tag_everyone
+from tests.helpers import ON_CITUS, add_contact, add_contacts, add_sequence, add_tag, not_on_citus, tag_everyone
 
 
 @not_on_citus(reason="nothing notifies from inside a shard: on Citus the runner finds such mail at its next "
@@ -68,13 +68,21 @@ def test_recovers_when_its_connections_are_killed(dsn, db, smtp, tmp_home):
 
 
 def test_two_runners_deliver_each_message_once(dsn, db, smtp, tmp_home):
+    """The contacts are tagged only once both runners have dispatched and found nothing: what
+    they send then, a wake-up or the poll found (on Citus, where nothing notifies from a shard,
+    the 5-second poll; with the 300-second one this waited past 60 s whenever the runners'
+    first dispatch came before the tagging)."""
     add_sequence(db, "tag_added", None)
     add_contacts(db, 400)
     t = add_tag(db, "x")
-    with running(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10"), \
-         running(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10"):
+    args = ("--smtp", smtp.url, "--batch-size", "10", "--log-level", "debug")
+    with running(dsn, tmp_home, *args) as first, running(dsn, tmp_home, *args) as second:
+        for runner in (first, second):
+            assert runner.wait_for_log("dispatch done", 30), runner.log
+            assert "poll every 5s" in runner.log if ON_CITUS else "poll every 300s" in runner.log
+        time.sleep(1)  # their listeners' first wake-up has come and gone too
         tag_everyone(db, t)
-        assert smtp.wait_for(400, timeout=60)
+        assert smtp.wait_for(400, timeout=60), (first.log[-2000:], second.log[-2000:])
         time.sleep(0.5)
     ids = smtp.handler.message_ids()
     assert len(ids) == len(set(ids)) == 400
