@@ -79,8 +79,9 @@ grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz,
     drip.return_send_tokens(double precision, integer), drip.unsendable(text, bigint[]), drip.sweep_dates(integer),
     drip.exit_events(text, bigint[], text[], regclass), drip.forecast(timestamptz),
     drip.forecast_shard(regclass, timestamptz), drip.compact_step_stats(),
-    drip.prune_outbox_batch(timestamptz, bigint, integer), drip.prune_enrollments_batch(timestamptz, bigint, integer),
-    drip.prune_clicks_batch(timestamptz, bigint, integer),
+    drip.prune_outbox_batch(timestamptz, timestamptz, bigint, integer),
+    drip.prune_enrollments_batch(timestamptz, bigint, integer),
+    drip.prune_clicks_batch(timestamptz, timestamptz, bigint, integer),
     drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass),
     drip.anniversary_events(date, regclass)
     to drip_runner;

@@ -131,6 +131,24 @@ def test_a_claim_never_leases_beyond_its_limit_when_shards_run_empty_between_rou
     assert cdb.execute("select count(*) n from drip.outbox where status = 'sending'").fetchone()["n"] == 158
 
 
+def test_prune_deletes_old_mail_whatever_node_range_its_ids_come_from(cdb):
+    """Dispatch on the workers gives each node's rows ids from its own range: the rows of the
+    node with the higher range are made old here, and the lower range's (more than one batch of
+    5,000) young. A walk in id order stopped at the first young batch and kept every old row."""
+    add_sequence(cdb, "tag_added", None)
+    add_contacts(cdb, 12000)
+    tag_everyone(cdb, add_tag(cdb, "x"))
+    dispatch(cdb)
+    cdb.execute("update drip.outbox set status = 'sent'")
+    high = cdb.execute("select max(id) >> 48 r from drip.outbox").fetchone()["r"]
+    cdb.execute("update drip.outbox set created_at = now() - interval '1 year' where id >> 48 = %s", (high,))
+    ranges = {r["r"]: r["n"] for r in cdb.execute("select id >> 48 r, count(*) n from drip.outbox group by 1")}
+    assert len(ranges) == 2 and min(ranges.values()) > 5000, ranges
+    cdb.execute("call drip.prune(interval '180 days')")
+    left = {r["r"]: r["n"] for r in cdb.execute("select id >> 48 r, count(*) n from drip.outbox group by 1")}
+    assert left == {r: n for r, n in ranges.items() if r != high}
+
+
 def test_an_existing_single_node_install_is_distributed_by_migrate_with_its_data_kept():
     name = "drip_citus_move"
     dsn = create_database(CITUS_DSN, name, with_citus=False)
