@@ -117,6 +117,7 @@ def test_run_once_sweeps_today_once_and_a_failed_sweep_keeps_the_day_open(dsn, d
                "$$ begin raise exception 'disk full'; end $$")
     db.execute("create trigger boom before insert on drip.enrollments execute function drip.boom()")
     r = pgdrip("run", "--once", dsn=dsn, home=tmp_home)
+    assert "sweep failed" in r.stderr and "disk full" in r.stderr, r.stderr  # logged, with its cause
     assert db.execute("select count(*) n from drip.sweeps").fetchone()["n"] == 0, r.stderr
     db.execute("drop trigger boom on drip.enrollments")
     for _ in range(2):
