@@ -111,6 +111,6 @@ def bench_admin_pages(base: str, enrollments: int = 1_000_000, sequences: int = 
     floor = _percentile(served[:requests], 0.95)
     for k, name in enumerate(pages, 1):
         times = served[k * requests:(k + 1) * requests]
-        figures.append(Figure(f"admin: {name} (p50 {_percentile(times, 0.5):.0f} ms), p95", _percentile(times, 0.95),
-                              "ms", floor, "/healthz p95, same server", "p95 < 100 ms"))
+        figures.append(Figure(f"admin: {name}, p95", _percentile(times, 0.95), "ms", floor, "/healthz p95, same server",
+                              "p95 < 100 ms", detail=f"p50 {_percentile(times, 0.5):.0f} ms"))
     return figures
