@@ -146,3 +146,18 @@ def test_run_once_catches_up_the_days_it_missed(dsn, db, tmp_home):
     assert swept == [today - dt.timedelta(days=n) for n in (5, 2, 1, 0)] + ([horizon] if horizon > today else [])
     sent = sorted(row["to_address"] for row in db.execute("select to_address from drip.outbox where status = 'sent'"))
     assert sent == ["d0@example.com", "d1@example.com", "d2@example.com"]
+
+
+@not_on_citus(reason="the poll is 5 s there: it would find the mail in time anyway")
+def test_a_step_due_in_seconds_leaves_at_its_time_with_the_poll_an_hour_away(dsn, db, smtp, tmp_home):
+    """The runner's dispatch notes when the next enrollment falls due, and it dispatches then.
+    (An enrollment with a delayed first step made after that dispatch wakes nothing: it is found
+    by the next dispatch, as README says.)"""
+    add_sequence(db, "tag_added", None, steps=[(0, "now", "<p>now</p>"), (6 / 3600, "soon", "<p>soon</p>")])
+    c = add_contact(db, "a@example.com")
+    db.execute("insert into drip.contact_tags values (%s, %s)", (c, add_tag(db, "x")))
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600") as runner:
+        assert smtp.wait_for(1, timeout=15), runner.log  # step 1 at once; step 2 is due 6 s after it
+        sent = smtp.handler.accept_times[0]
+        assert smtp.wait_for(2, timeout=20), runner.log
+        assert 5 < smtp.handler.accept_times[1] - sent < 9
