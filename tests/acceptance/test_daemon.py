@@ -161,3 +161,22 @@ def test_a_step_due_in_seconds_leaves_at_its_time_with_the_poll_an_hour_away(dsn
         sent = smtp.handler.accept_times[0]
         assert smtp.wait_for(2, timeout=20), runner.log
         assert 5 < smtp.handler.accept_times[1] - sent < 9
+
+
+def test_a_batch_that_outlasts_half_its_lease_hands_the_rest_back(dsn, db, smtp, tmp_home):
+    """Lease 10 s, 10 messages that take 1.5 s each: after 5 s the worker hands back what it has
+    not sent (untried: attempts unchanged), and takes it again, so nothing waits for a lease."""
+    smtp.handler.stall_seconds = 1.5
+    add_sequence(db, "tag_added", None)
+    add_contacts(db, 10, prefix="stall")
+    tag_everyone(db, add_tag(db, "x"))
+    db.execute("call drip.dispatch_due()")
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--workers", "1", "--batch-size", "10", "--lease-seconds", "10",
+                 "--poll-seconds", "3600") as runner:
+        assert smtp.wait_for(10, timeout=60), runner.log
+        time.sleep(0.5)
+    stopped = [line for line in runner.log.splitlines() if "runner stopped" in line]
+    released = int(stopped[0].rsplit("released ", 1)[1])
+    assert released >= 5, runner.log  # handed back mid-batch: none were left to hand back at the stop
+    assert db.execute("select array_agg(distinct status) s, max(attempts) a from drip.outbox").fetchone() == {
+        "s": ["sent"], "a": 1}
