@@ -27,7 +27,8 @@ def main() -> None:
 @main.command()
 @dsn_option
 def migrate(dsn: str | None) -> None:
-    """Create or upgrade the drip schema; safe to run any number of times.
+    """Create or upgrade the drip schema; safe to run any number of times. The database must be
+    UTF8 (a SQL_ASCII one is refused, with how to create a UTF8 one).
 
     \b
     Example:

@@ -85,8 +85,9 @@ def report(dsn: str | None, as_json: bool, sequence_id: int | None) -> None:
               help="Delete finished mail and enrollments older than this: 180d, or an interval such as "
                    "'6 months' [default: PGDRIP_RETENTION_DAYS days, else 180d].")
 def prune(dsn: str | None, older_than: str | None) -> None:
-    """Delete outbox rows in a final state and finished enrollments older than AGE, in committed
-    batches (CALL drip.prune). Reports keep their counts; re-entry and anniversary rules are kept.
+    """Delete outbox rows in a final state, finished enrollments and recorded clicks older than
+    AGE, in committed batches (CALL drip.prune). Reports keep their counts; re-entry and
+    anniversary rules are kept.
 
     \b
     Example:
