@@ -49,6 +49,11 @@ NOTES: dict[str, str] = {
         "Beyond the baseline: the `FOR UPDATE SKIP LOCKED` claim, the next-step lookups, the outbox probe, "
         "rendering with fallbacks and HTML escaping, and a commit every 1,000 rows. The baseline does plain "
         "`replace()` calls without escaping, in one transaction."),
+    r"^longest dispatch batch": (
+        "A prune takes no lock that dispatch waits on: it deletes only finished mail and enrollments, "
+        "which dispatch never locks, and commits every batch (`test_prune_commits_batch_by_batch`). What "
+        "the longest batch beside it shows is the machine: the prune's deletes, and the WAL and checkpoints "
+        "they cause, share the same two cores and disk."),
     r"^bulk tagging": (
         "Beyond the baseline's two INSERTs: the `FOR KEY SHARE` locks of the reference check, passing the "
         "events as arrays, the contacts lookup that skips unsubscribed contacts, and the sort into one lock "
@@ -171,8 +176,9 @@ def environment(base: str) -> str:
         memory = f", {kb / 1024 / 1024:.0f} GB of RAM"
     except (OSError, AttributeError):
         pass
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} cores{memory}, {platform.machine()}, Python {platform.python_version()}; "
-            f"PostgreSQL {version} ({settings})")
+            f"PostgreSQL {version} ({settings}); load average {load}")
 
 
 def main() -> None:
@@ -196,7 +202,8 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="pgdrip-bench-"))
     started = time.time()
     when = dt.datetime.now(dt.UTC)
-    print(f"pgdrip benchmarks: {environment(base)}; {when:%Y-%m-%d %H:%M} UTC; {rounds} round(s), "
+    start_environment = environment(base)
+    print(f"pgdrip benchmarks: {start_environment}; {when:%Y-%m-%d %H:%M} UTC; {rounds} round(s), "
           f"median of {runs} run(s) per figure in each")
     measured: list[list[Figure]] = []
     appendix = ""
@@ -220,7 +227,8 @@ def main() -> None:
         GENERATED,
         "# Benchmark results",
         "",
-        f"`{command}`, {when:%Y-%m-%d %H:%M} UTC, {took:.0f} s. {environment(base)}. "
+        f"`{command}`, {when:%Y-%m-%d %H:%M} UTC, {took:.0f} s. At the start: {start_environment}. At the end: "
+        f"{environment(base)}. "
         f"{'Quick sizes. ' if args.quick else ''}Each figure was measured in {rounds} round(s) of the whole set, "
         f"each round the median of {runs} run(s); the table gives the median over the rounds and, in brackets, "
         "the lowest and highest round (for a ratio, the lowest and highest single run). Figures timed side by "
