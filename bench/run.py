@@ -50,10 +50,10 @@ NOTES: dict[str, str] = {
         "rendering with fallbacks and HTML escaping, and a commit every 1,000 rows. The baseline does plain "
         "`replace()` calls without escaping, in one transaction."),
     r"^longest dispatch batch": (
-        "A prune takes no lock that dispatch waits on: it deletes only finished mail and enrollments, "
-        "which dispatch never locks, and commits every batch (`test_prune_commits_batch_by_batch`). What "
-        "the longest batch beside it shows is the machine: the prune's deletes, and the WAL and checkpoints "
-        "they cause, share the same two cores and disk."),
+        "A prune deletes only finished mail and enrollments, rows dispatch never locks, and commits every "
+        "batch (`test_prune_commits_batch_by_batch`). Beside it, dispatch shares the machine's cores and disk "
+        "with the prune's deletes and the WAL and checkpoints they cause; this figure is the longest single "
+        "batch, so one stall decides it."),
     r"^bulk tagging": (
         "Beyond the baseline's two INSERTs: the `FOR KEY SHARE` locks of the reference check, passing the "
         "events as arrays, the contacts lookup that skips unsubscribed contacts, and the sort into one lock "
