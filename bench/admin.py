@@ -75,7 +75,8 @@ def bench_admin_pages(base: str, enrollments: int = 1_000_000, sequences: int = 
         "enrollments, same, one email": "/admin/sequences/1/enrollments?email=c4242%40example.com",
         "cancel confirmation (count of the big sequence's active enrollments)":
             "/admin/sequences/1/enrollments/cancel?status=active",
-        f"enrollments, {(enrollments - big) // (sequences - 1):,}-enrollment sequence": "/admin/sequences/500/enrollments",
+        f"enrollments, {(enrollments - big) // (sequences - 1):,}-enrollment sequence":
+            "/admin/sequences/500/enrollments",
         f"contact (1 of {big:,}, 2 enrollments)": "/admin/contacts/4242",
         "outbox and health": "/admin/outbox",
     }
