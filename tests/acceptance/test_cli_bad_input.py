@@ -14,6 +14,10 @@ FILES = {"latin1.toml": b'[[sequence]]\nname = "Caf\xe9"\ntrigger_type = "tag_ad
 NOT_UTF8_BRAND = {"PGDRIP_BRAND_HEADER": "{dir}/brand-latin1.html"}
 
 CASES = [
+    (["event", "nobody@example.com", "x"], "no contact with id or email"),
+    (["event", "1", "x", "--data", "{nope"], "not JSON"),
+    (["enroll-matching", "abc"], "is not a valid integer"),
+    (["enroll-matching", "987654"], "does not exist"),
     (["cancel", "abc"], "is not a valid integer"),
     (["cancel", "-5"], "-5"),
     (["cancel", "99999999999999999999999"], "error"),

@@ -111,6 +111,22 @@ CASES = [
      "values ((select min(id) from drip.groups), %s)", (987654,), "contact_id", marks=REFERENCE),
     pytest.param("tag moved to unknown contact", "update drip.contact_tags set contact_id = %s", (987654,),
                  "contact_id", marks=not_on_citus(reason="Citus refuses to change a row's distribution column")),
+    # journeys (behaviours 17-22): conditions, waits, events, attributes
+    ("entry condition unknown key", SETTING.format("entry_condition"), ('{"tagged": "a"}',), "entry_condition"),
+    ("exit condition wrong type", SETTING.format("exit_condition"), ('{"group": "7"}',), "exit_condition"),
+    ("send_if empty list", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body, send_if) "
+     "values ((select min(id) from drip.sequences), 7, 's', '<p>b</p>', %s)", ('{"all": []}',), "send_if"),
+    ("wait for a blank event", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body, "
+     "wait_for_event) values ((select min(id) from drip.sequences), 7, 's', '<p>b</p>', %s)", (" ",),
+     "wait_for_event"),
+    ("event without a name", "insert into drip.events (contact_id, name) "
+     "values ((select min(id) from drip.contacts), %s)", ("",), "name"),
+    ("event with an empty key", "insert into drip.events (contact_id, name, key) "
+     "values ((select min(id) from drip.contacts), 'x', %s)", ("",), "key"),
+    ("event payload not an object", "insert into drip.events (contact_id, name, payload) "
+     "values ((select min(id) from drip.contacts), 'x', %s)", ("[1]",), "payload"),
+    ("attributes not an object", "insert into drip.contacts (email, attributes) values ('at@example.com', %s)",
+     ('"pro"',), "attributes"),
     # functions
     ("unknown prefab", "select drip.create_sequence_from_prefab(%s)", ("newsletter",), "p_prefab"),
     ("NULL prefab", "select drip.create_sequence_from_prefab(%s)", (None,), "p_prefab"),
@@ -127,7 +143,7 @@ CASES = [
 ]
 
 TABLES = ["contacts", "tags", "groups", "contact_tags", "group_members", "sequences", "sequence_steps",
-          "enrollments", "outbox", "bot_user_agents"]
+          "enrollments", "outbox", "bot_user_agents", "events"]
 
 
 def snapshot(db) -> dict:
