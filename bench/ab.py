@@ -23,6 +23,8 @@ def run_tree(tree: Path, only: str, quick: bool) -> dict[str, tuple[float, float
     """One run of the tree's bench/run.py: {figure: (value, ratio to its baseline)}."""
     env = dict(os.environ, PYTHONPATH=f"{tree / 'runner'}{os.pathsep}{tree}")
     cmd = [sys.executable, str(tree / "bench" / "run.py"), "--only", only, "--runs", "1"]
+    if "--rounds" in (tree / "bench" / "run.py").read_text():  # trees that run several rounds: one here
+        cmd += ["--rounds", "1"]
     if quick:
         cmd.append("--quick")
     out = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True, check=True).stdout

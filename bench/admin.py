@@ -67,15 +67,17 @@ def bench_admin_pages(base: str, enrollments: int = 1_000_000, sequences: int = 
         "sequence list (by name)": "/admin/sequences",
         "sequence list (by active enrollments)": "/admin/sequences?sort=enrollments&dir=desc",
         "sequence list (name filter)": "/admin/sequences?q=Sequence+99",
-        "enrollments, 500k-enrollment sequence, first page": "/admin/sequences/1/enrollments",
+        f"enrollments, {big:,}-enrollment sequence, first page": "/admin/sequences/1/enrollments",
         "enrollments, same, last page (keyset)":
             f"/admin/sequences/1/enrollments?after={last['contact_id']}-{last['id']}",
         "enrollments, same, status active": "/admin/sequences/1/enrollments?status=active",
         "enrollments, same, status cancelled": "/admin/sequences/1/enrollments?status=cancelled",
         "enrollments, same, one email": "/admin/sequences/1/enrollments?email=c4242%40example.com",
-        "cancel confirmation (count of 430k active)": "/admin/sequences/1/enrollments/cancel?status=active",
-        "enrollments, 500-enrollment sequence": "/admin/sequences/500/enrollments",
-        "contact (1 of 500k, 2 enrollments)": "/admin/contacts/4242",
+        "cancel confirmation (count of the big sequence's active enrollments)":
+            "/admin/sequences/1/enrollments/cancel?status=active",
+        f"enrollments, {(enrollments - big) // (sequences - 1):,}-enrollment sequence":
+            "/admin/sequences/500/enrollments",
+        f"contact (1 of {big:,}, 2 enrollments)": "/admin/contacts/4242",
         "outbox and health": "/admin/outbox",
     }
     figures = []
@@ -111,6 +113,6 @@ def bench_admin_pages(base: str, enrollments: int = 1_000_000, sequences: int = 
     floor = _percentile(served[:requests], 0.95)
     for k, name in enumerate(pages, 1):
         times = served[k * requests:(k + 1) * requests]
-        figures.append(Figure(f"admin: {name} (p50 {_percentile(times, 0.5):.0f} ms), p95", _percentile(times, 0.95),
-                              "ms", floor, "/healthz p95, same server", "p95 < 100 ms"))
+        figures.append(Figure(f"admin: {name}, p95", _percentile(times, 0.95), "ms", floor, "/healthz p95, same server",
+                              "p95 < 100 ms", detail=f"p50 {_percentile(times, 0.5):.0f} ms"))
     return figures

@@ -172,7 +172,10 @@ def bench_prune(base: str, rows: int) -> list[Figure]:
     batch = took / max(1, len([p for p in progress if "outbox" in p]))
     print(f"(prune: {len(progress)} progress lines, e.g. {progress[0]!r} ... {progress[-1]!r}; "
           f"one batch took {batch * 1000:.0f} ms on average)")
-    return [Figure(f"prune of {rows:,} old outbox rows in batches of 5,000 ({rows / took:,.0f} rows/s)", took, "s",
-                   target="progress shown"),
+    assert any("outbox rows deleted" in p for p in progress), progress  # progress is shown
+    return [Figure(f"prune of {rows:,} old outbox rows in batches of 5,000", took, "s", target="(reference)",
+                   detail=f"{rows / took:,.0f} rows/s, {len(progress)} progress lines"),
+            # blocked no longer than one prune batch: the longest dispatch beside the prune, against
+            # the longest without it plus one batch of the prune
             Figure("longest dispatch batch (1,000 rows) while prune ran", max(busy) * 1000, "ms",
-                   max(quiet) * 1000, "longest with no prune running", "blocked no longer than one prune batch")]
+                   (max(quiet) + batch) * 1000, "longest with no prune running, plus one prune batch", "<= 1.0x")]

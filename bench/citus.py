@@ -28,6 +28,9 @@ from psycopg.rows import dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runner"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Figure  # noqa: E402
 
 from pgdrip.migrate import migrate  # noqa: E402
 from tests.cluster import create_database, drop_database  # noqa: E402
@@ -81,6 +84,45 @@ def citus_extras(dsn: str) -> tuple[float, float, str]:
         return at_once, one_by_one, "\n\n".join(plans)
 
 
+def bench_citus(single: str, cluster: str, contacts: int, due: int) -> tuple[list[Figure], str]:
+    """The same work on one server and on the cluster, and the cluster's rounds: figures, and the
+    EXPLAIN of the rounds as text."""
+    name = "pgdrip_bench_citus"
+    with psycopg.connect(single, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    try:
+        one = make_conninfo(single, dbname=name)
+        migrate(one)
+        on_one = work(one, contacts, due)
+    finally:
+        with psycopg.connect(single, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+    dsn = create_database(cluster, name)
+    try:
+        migrate(dsn)
+        on_citus = work(dsn, contacts, due)
+        at_once, one_by_one, plans = citus_extras(dsn)
+        with psycopg.connect(dsn) as conn:
+            shards = conn.execute("select count(*) from drip.shard_keys").fetchone()[0]
+    finally:
+        drop_database(cluster, name)
+    where = f"{shards} shards"
+    figures = [
+        Figure(f"Citus: tag {contacts:,} contacts in one INSERT ... SELECT, enrolling each", on_citus["tagging"], "s",
+               on_one["tagging"], "the same on one server", "(reference)", detail=where),
+        Figure(f"Citus: dispatch {due:,} due enrollments", on_citus["dispatch"], "s", on_one["dispatch"],
+               "the same on one server", "(reference)", detail=where),
+        # a throughput: the ratio is Citus's rate over one server's, so below 1x is slower
+        Figure("Citus: the drain's database side, claim 500 and record them sent, until empty", on_citus["drain"],
+               "msg/s", on_one["drain"], "the same on one server", "(reference)", detail=where),
+        Figure("Citus: an empty dispatch round, all shards in one statement (best of 5)", at_once * 1000, "ms",
+               one_by_one * 1000, "one statement per shard, in turn (best of 5)", "(reference)", detail=where),
+    ]
+    return figures, plans
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", type=int, default=100_000)
@@ -90,41 +132,11 @@ def main() -> None:
     if not cluster:
         sys.exit("set PGDRIP_CITUS_DSN to a Citus coordinator (../shared/citus/cluster.sh start)")
     single = os.environ.get("PGDRIP_BENCH_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-    name = "pgdrip_bench_citus"
-
-    with psycopg.connect(single, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {name} with (force)")
-        conn.execute(f"create database {name}")
-    try:
-        one = make_conninfo(single, dbname=name)
-        migrate(one)
-        on_one = work(one, args.contacts, args.due)
-    finally:
-        with psycopg.connect(single, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
-
-    dsn = create_database(cluster, name)
-    try:
-        migrate(dsn)
-        on_citus = work(dsn, args.contacts, args.due)
-        at_once, one_by_one, plans = citus_extras(dsn)
-        with psycopg.connect(dsn) as conn:
-            shards = conn.execute("select count(*) from drip.shard_keys").fetchone()[0]
-    finally:
-        drop_database(cluster, name)
-
-    print(f"pgdrip on Citus ({shards} shards, coordinator and 2 workers on this machine) "
-          f"beside one PostgreSQL server, same run")
+    figures, plans = bench_citus(single, cluster, args.contacts, args.due)
     print("| figure | Citus | one server | Citus / one server |")
     print("|---|---|---|---|")
-    print(f"| tag {args.contacts:,} contacts, enrolling each | {on_citus['tagging']:.2f} s | "
-          f"{on_one['tagging']:.2f} s | {on_citus['tagging'] / on_one['tagging']:.2f}x |")
-    print(f"| dispatch {args.due:,} due enrollments | {on_citus['dispatch']:.2f} s | {on_one['dispatch']:.2f} s | "
-          f"{on_citus['dispatch'] / on_one['dispatch']:.2f}x |")
-    print(f"| drain (claim 500, record sent) | {on_citus['drain']:,.0f} msg/s | {on_one['drain']:,.0f} msg/s | "
-          f"{on_citus['drain'] / on_one['drain']:.2f}x |")
-    print(f"\nan empty dispatch round over {shards} shards: {at_once * 1000:.1f} ms in one statement, "
-          f"{one_by_one * 1000:.1f} ms one statement per shard (best of 5)")
+    for f in figures:
+        print(f"| {f.name} ({f.detail}) | {f.value:,.2f} {f.unit} | {f.baseline:,.2f} {f.unit} | {f.ratio:.2f}x |")
     print("\n" + plans)
 
 

@@ -1,6 +1,7 @@
 """Shared by the benchmarks: a fresh migrated database, timing, and the result rows."""
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -57,8 +58,16 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+# a target: "<= 1.2x" (the ratio to the baseline), "<= 80 MB", "p95 < 100 ms" (the value, in the
+# figure's unit), "flat within 1.3x" (the ratio, at most); "(reference)": a figure with no target
+_TARGET = re.compile(r"^(?:p\d+ |flat within )?(?P<op><=|<|>=|>)?\s*(?P<limit>[0-9.]+)\s*(?P<unit>\S+)$")
+_COMPARE = {"<=": float.__le__, "<": float.__lt__, ">=": float.__ge__, ">": float.__gt__}
+
+
 @dataclass
 class Figure:
+    """One measured figure. `name` is stable from run to run (bench/run.py matches rounds by it);
+    what varies (throughputs, sample counts) goes in `detail`."""
     name: str
     value: float
     unit: str
@@ -67,6 +76,7 @@ class Figure:
     target: str = ""
     # per-run ratios, when each run timed pgdrip and its baseline side by side (see paired)
     run_ratios: list[float] | None = None
+    detail: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -74,12 +84,33 @@ class Figure:
             return median(self.run_ratios)
         return self.value / self.baseline if self.baseline else None
 
+    def met(self) -> bool | None:
+        """Whether the target holds, computed from the figure; None when it has no target."""
+        return target_met(self.target, self.value, self.unit, self.ratio)
+
     def row(self) -> str:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
         if self.run_ratios:  # how much the machine moved during the run
             ratio += f" (runs {min(self.run_ratios):.2f}-{max(self.run_ratios):.2f})"
         base = f"{self.baseline:.3f} {self.unit} ({self.baseline_name})" if self.baseline is not None else "-"
-        return f"| {self.name} | {self.value:.3f} {self.unit} | {base} | {ratio} | {self.target} |"
+        name = f"{self.name} ({self.detail})" if self.detail else self.name
+        return f"| {name} | {self.value:.3f} {self.unit} | {base} | {ratio} | {self.target} |"
+
+
+def target_met(target: str, value: float, unit: str, ratio: float | None) -> bool | None:
+    if not target or target.startswith("("):
+        return None
+    m = _TARGET.match(target.strip())
+    if not m:
+        raise ValueError(f"a target bench/common.py cannot judge: {target!r}")
+    op = m["op"] or "<="
+    if m["unit"] == "x":
+        if ratio is None:
+            raise ValueError(f"a ratio target without a baseline: {target!r}")
+        return _COMPARE[op](float(ratio), float(m["limit"]))
+    if m["unit"] != unit:
+        raise ValueError(f"target {target!r} is not in the figure's unit {unit!r}")
+    return _COMPARE[op](float(value), float(m["limit"]))
 
 
 def median(values: list[float]) -> float:

@@ -115,5 +115,5 @@ def bench_redirects(base: str, runs: int, seconds: int = 10) -> list[Figure]:
     return [Figure("tracked-link redirects per second, click recorded (pgdrip serve, 1 worker)", median(ours),
                    "req/s", median(theirs), "bare Starlette redirect, same uvicorn, no database", ">= 0.5x",
                    ratios),
-            Figure(f"tracked-link latency at a steady 200 req/s (p50 {steady['p50']:.0f} ms), p99", steady["p99"],
-                   "ms", target="p99 < 20 ms")]
+            Figure("tracked-link latency at a steady 200 req/s, p99", steady["p99"], "ms", target="p99 < 20 ms",
+                   detail=f"p50 {steady['p50']:.0f} ms")]

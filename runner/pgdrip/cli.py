@@ -27,7 +27,8 @@ def main() -> None:
 @main.command()
 @dsn_option
 def migrate(dsn: str | None) -> None:
-    """Create or upgrade the drip schema; safe to run any number of times.
+    """Create or upgrade the drip schema; safe to run any number of times. The database must be
+    UTF8 (a SQL_ASCII one is refused, with how to create a UTF8 one).
 
     \b
     Example:
@@ -46,7 +47,9 @@ def migrate(dsn: str | None) -> None:
               help="smtp://[user:pass@]host[:port], smtps://..., ?starttls=true. Default: .eml files.")
 @click.option("--once", is_flag=True, help="Sweep (if due), dispatch, drain until nothing is sendable, exit.")
 @click.option("--drain-only", is_flag=True, help="Only drain the outbox (pg_cron dispatches and sweeps).")
-@click.option("--poll-seconds", type=int, help="Safety-net poll interval [default: 300].")
+@click.option("--poll-seconds", type=int,
+              help="Seconds between dispatches without a wake-up [default: 300; 5 on Citus, where nothing wakes "
+                   "the runner when an application's write enrolls someone].")
 @click.option("--workers", type=int, help="Parallel sender connections [default: 4].")
 @click.option("--batch-size", type=int, help="Outbox rows leased per claim [default: 50].")
 @click.option("--lease-seconds", type=int, help="Lease on claimed rows [default: 300].")

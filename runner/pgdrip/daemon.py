@@ -177,6 +177,17 @@ class Runner:
         self._safely("heartbeat", lambda c: c.execute(
             queries.HEARTBEAT, {"name": self.settings.runner_name, "host": socket.gethostname(), "pid": os.getpid()}))
 
+    def _distributed(self) -> bool:
+        """On Citus (its wake-ups reach no runner from inside a shard): the short poll."""
+        distributed = False
+
+        def work(conn: psycopg.Connection) -> None:
+            nonlocal distributed
+            distributed = conn.execute(queries.IS_DISTRIBUTED).fetchone()["distributed"]
+
+        self._safely("layout check", work)
+        return bool(distributed)
+
     # -- modes -------------------------------------------------------------------------
     def run_once(self) -> DrainStats:
         self.sweep_if_due()
@@ -199,8 +210,9 @@ class Runner:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
 
+        poll_seconds = self.settings.poll_interval(self._distributed())
         jobs = schedule.Scheduler()
-        jobs.every(self.settings.poll_seconds).seconds.do(wakeups.set_due)
+        jobs.every(poll_seconds).seconds.do(wakeups.set_due)
         jobs.every(1).minutes.do(self.sweep_if_due)  # each date is claimed by one runner, once
         jobs.every(30).seconds.do(self.heartbeat)
 
@@ -212,7 +224,7 @@ class Runner:
             Maintenance(self.dsn, self.settings, self.stopping).start()
         wakeups.set_due()
         log.info("runner %s started: poll every %ss, %d drain worker(s)", self.settings.runner_name,
-                 self.settings.poll_seconds, self.settings.workers)
+                 poll_seconds, self.settings.workers)
         while not self.stopping.is_set():
             wakeups.any.wait(timeout=1.0)
             wakeups.any.clear()

@@ -9,6 +9,7 @@ from psycopg.conninfo import conninfo_to_dict
 from yoyo import get_backend, read_migrations
 
 from . import queries
+from .errors import PgdripError
 from .paths import MIGRATIONS_DIR, code_files
 
 log = logging.getLogger("pgdrip.migrate")
@@ -25,6 +26,7 @@ def yoyo_url(dsn: str) -> str:
 def migrate(dsn: str) -> tuple[int, int]:
     """Bring the drip schema up to date. Returns (migrations applied, code files applied)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
+        require_utf8(conn)
         # Two migrates at once: the second waits here, then finds nothing pending.
         conn.execute(queries.MIGRATE_LOCK)
         try:
@@ -52,6 +54,16 @@ def migrate(dsn: str) -> tuple[int, int]:
             return len(pending), len(files)
         finally:
             conn.execute(queries.MIGRATE_UNLOCK)
+
+
+def require_utf8(conn: psycopg.Connection) -> None:
+    """Refuse a database whose encoding is not UTF8, in one line that says how to make one."""
+    # in SQL_ASCII psycopg returns text as bytes
+    name, encoding = (v.decode(errors="replace") if isinstance(v, bytes) else v
+                      for v in conn.execute(queries.DATABASE_ENCODING).fetchone())
+    if encoding != "UTF8":
+        raise PgdripError(f"database {name} has encoding {encoding}, pgdrip needs UTF8; create one with: "
+                          f"create database {name}_utf8 encoding 'UTF8' locale 'C.UTF-8' template template0")
 
 
 def _apply_code(conn: psycopg.Connection, files: list, citus: bool) -> None:

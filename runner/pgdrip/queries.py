@@ -4,6 +4,12 @@
 MIGRATE_LOCK = "select pg_advisory_lock(hashtext('pgdrip.migrate'))"
 MIGRATE_UNLOCK = "select pg_advisory_unlock(hashtext('pgdrip.migrate'))"
 CREATE_SCHEMA = "create schema if not exists drip"
+# pgdrip stores text as UTF-8: a database in another encoding (SQL_ASCII, what initdb makes
+# without a locale) is refused before anything is written
+DATABASE_ENCODING = """
+select current_database()::text as name, pg_encoding_to_char(encoding)::text as encoding
+  from pg_database where datname = current_database()
+"""
 HAS_CITUS = "select exists (select from pg_extension where extname = 'citus') as citus"
 # DDL on Citus: triggers on distributed tables, objects created on every node at once, and DDL
 # after multi-shard work in one transaction
@@ -29,6 +35,7 @@ NEXT_DUE = ("select extract(epoch from min(next_step_due_at) - clock_timestamp()
 COMPACT_STEP_STATS = "select drip.compact_step_stats()"
 PRUNE = "call drip.prune(%(days)s * interval '1 day')"
 LISTEN = ("listen drip_due", "listen drip_outbox")
+IS_DISTRIBUTED = "select drip.is_distributed() as distributed"
 
 # --- pgdrip demo: a welcome sequence and three tagged contacts (idempotent) -------------
 DEMO_SETUP = (

@@ -11,7 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from . import queries
-from .errors import PgdripError, named_field
+from .errors import PgdripError, named_field, not_utf8
 
 # a condition is a TOML table (entry_condition = { attribute = "plan", equals = "pro" }) or JSON
 # text; "" is none. drip.check_condition judges it, as it does for the admin form and SQL.
@@ -101,7 +101,11 @@ class FileError(PgdripError):
 
 
 def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line, problem = not_utf8(exc)
+        raise FileError(f"{path}:{line}: {problem}") from None
     lines = LineMap(text)
     try:
         data = tomllib.loads(text)

@@ -14,10 +14,10 @@ import psycopg
 
 from . import queries
 from .embedded import pgdrip_home
-from .errors import PgdripError
+from .errors import PgdripError, not_utf8
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int | None) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -37,12 +37,17 @@ def _env_float(name: str) -> float | None:
         raise PgdripError(f"{name} must be a number, not {raw!r}") from None
 
 
+POLL_SECONDS = 300  # with LISTEN wake-ups, the poll is only a safety net
+CITUS_POLL_SECONDS = 5  # on Citus it is how a 0-hour step enrolled by a write is found
+
+
 @dataclass
 class RunSettings:
     smtp_url: str | None = None
     from_address: str = "pgdrip <pgdrip@localhost>"
     home: Path = field(default_factory=pgdrip_home)
-    poll_seconds: int = 300
+    # the safety-net poll; None: POLL_SECONDS, or CITUS_POLL_SECONDS on Citus (see poll_interval)
+    poll_seconds: int | None = None
     workers: int = 4
     batch_size: int = 50
     lease_seconds: int = 300
@@ -68,7 +73,7 @@ class RunSettings:
             smtp_url=os.environ.get("PGDRIP_SMTP_URL") or None,
             from_address=os.environ.get("PGDRIP_FROM") or cls.from_address,
             home=pgdrip_home(),
-            poll_seconds=_env_int("PGDRIP_POLL_SECONDS", 300),
+            poll_seconds=_env_int("PGDRIP_POLL_SECONDS", None),
             workers=_env_int("PGDRIP_WORKERS", 4),
             batch_size=_env_int("PGDRIP_BATCH_SIZE", 50),
             lease_seconds=_env_int("PGDRIP_LEASE_SECONDS", 300),
@@ -93,7 +98,7 @@ class RunSettings:
         return s
 
     def validate(self) -> None:
-        if self.poll_seconds < 1:
+        if self.poll_seconds is not None and self.poll_seconds < 1:
             raise PgdripError("poll interval must be at least 1 second")
         if not 1 <= self.workers <= 64:
             raise PgdripError("workers must be between 1 and 64")
@@ -116,6 +121,13 @@ class RunSettings:
                 raise PgdripError(f"cannot read PGDRIP_DKIM_KEY_FILE {self.dkim_key_file}: {exc.strerror}") from None
             if b"PRIVATE KEY" not in key:
                 raise PgdripError(f"PGDRIP_DKIM_KEY_FILE {self.dkim_key_file} is not a PEM private key")
+
+    def poll_interval(self, distributed: bool) -> int:
+        """Seconds between the runner's own dispatches. On Citus nothing notifies from inside a
+        shard, so mail enrolled by an application's write waits for this poll: it is short there."""
+        if self.poll_seconds is not None:
+            return self.poll_seconds
+        return CITUS_POLL_SECONDS if distributed else POLL_SECONDS
 
     @property
     def mail_dir(self) -> Path:
@@ -152,6 +164,10 @@ def _read_optional(path: str | None) -> str:
     if not path:
         return ""
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PgdripError(f"cannot read branding file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line, problem = not_utf8(exc)
+        raise PgdripError(f"branding file {path}:{line}: {problem}") from None
+

@@ -40,6 +40,8 @@ begin
             v_wanted := p_limit - cardinality(v_ids);
             select count(*)::integer into v_candidates from unnest(v_exhausted) as e (empty) where not e.empty;
             exit when v_wanted <= 0 or v_candidates = 0;
+            -- the offset was counted over the last round's candidates, which may have been more
+            v_offset := v_offset % v_candidates;
             v_shares := array_fill(0, array[v_shards]);
             v_rank := 0;
             for s in 1 .. v_shards loop

@@ -1,7 +1,8 @@
 -- drip.finish_outbox(p_runner text, p_ids bigint[], p_outcome text, p_errors text[] default null) returns integer
 -- Records what happened to rows this runner leased:
 --   sent     handed over; recorded even if the row was cancelled while in flight, because it was sent;
---   retry    temporary failure: again after 30 s, doubling to 1 h; failed after outbox_max_attempts();
+--   retry    temporary failure: again after 30 s, doubling (at most 1 h; with 8 attempts the longest wait
+--            is 32 min); failed at the outbox_max_attempts()th;
 --   failed   permanent failure: a reply meaning the mailbox does not exist (drip.is_mailbox_gone)
 --            also marks the contact bounced, which cancels its enrollments and mail (contacts__stop)
 --            in this same transaction;

@@ -1,14 +1,18 @@
--- drip.prune_outbox_batch(p_cutoff timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_id bigint, out done boolean)
+-- drip.prune_outbox_batch(p_cutoff timestamptz, p_after_at timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_at timestamptz, out last_id bigint, out done boolean)
 -- drip.prune_enrollments_batch(p_cutoff timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_id bigint, out done boolean)
--- One batch of drip.prune: the next p_limit rows by id after p_after_id, of which those in a
--- final state and older than p_cutoff are deleted. The outbox walk is done at the first batch
--- made entirely of younger rows (ids grow with created_at); the enrollments walk at the end.
--- An enrollment of a reentry = 'never' sequence, or an anniversary one, leaves in
+-- One batch of drip.prune. Outbox: the next p_limit rows in a final state created before
+-- p_cutoff, in (created_at, id) order after (p_after_at, p_after_id), are deleted; the walk is
+-- done at the first short batch. It goes by time, never by id order, which is not the order rows
+-- were made in on Citus (each node has its own range of ids). Enrollments: the next p_limit rows
+-- by id, of which the finished ones that ended before p_cutoff are deleted; the walk goes to the
+-- end. An enrollment of a reentry = 'never' sequence, or an anniversary one, leaves in
 -- drip.pruned_enrollments what those rules need. SECURITY DEFINER: the runner prunes, and may
 -- delete nothing else.
+drop function if exists drip.prune_outbox_batch(timestamptz, bigint, integer);
+drop function if exists drip.prune_clicks_batch(timestamptz, bigint, integer);
 create or replace function drip.prune_outbox_batch(
-    p_cutoff timestamptz, p_after_id bigint, p_limit integer,
-    out deleted integer, out last_id bigint, out done boolean
+    p_cutoff timestamptz, p_after_at timestamptz, p_after_id bigint, p_limit integer,
+    out deleted integer, out last_at timestamptz, out last_id bigint, out done boolean
 )
 language plpgsql volatile
 security definer
@@ -16,18 +20,22 @@ set search_path = ''
 as $$
 declare
     v_ids bigint[];
-    v_oldest timestamptz;
+    v_picked integer;
 begin
-    select array_agg(o.id order by o.id), min(o.created_at) into v_ids, v_oldest
-    from (select o.id, o.created_at from drip.outbox o where o.id > p_after_id order by o.id limit p_limit) o;
-    deleted := 0;
+    -- outbox_finished: final rows by (created_at, id)
+    select array_agg(o.id order by o.created_at, o.id), count(*), max(o.created_at)
+    into v_ids, v_picked, last_at
+    from (select o.id, o.created_at from drip.outbox o
+          where o.status in ('sent', 'failed', 'cancelled') and o.created_at < p_cutoff
+            and (o.created_at, o.id) > (p_after_at, p_after_id)
+          order by o.created_at, o.id
+          limit p_limit) o;
     last_id := v_ids[cardinality(v_ids)];
-    done := v_ids is null or v_oldest >= p_cutoff;
-    if not done then
-        delete from drip.outbox o
-        where o.id = any (v_ids) and o.status in ('sent', 'failed', 'cancelled') and o.created_at < p_cutoff;
-        get diagnostics deleted = row_count;
-    end if;
+    done := v_picked < p_limit;
+    -- a row queued again since it was picked (drip.retry_outbox) stays
+    delete from drip.outbox o
+    where o.id = any (v_ids) and o.status in ('sent', 'failed', 'cancelled') and o.created_at < p_cutoff;
+    get diagnostics deleted = row_count;
 end
 $$;
 
@@ -69,15 +77,15 @@ begin
     on conflict do nothing;
 end
 $$;
-revoke all on function drip.prune_outbox_batch(timestamptz, bigint, integer) from public;
+revoke all on function drip.prune_outbox_batch(timestamptz, timestamptz, bigint, integer) from public;
 revoke all on function drip.prune_enrollments_batch(timestamptz, bigint, integer) from public;
 
--- drip.prune_clicks_batch(p_cutoff timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_id bigint, out done boolean)
--- The same for recorded clicks (they hold IP addresses and user agents); the step report keeps
--- their counts.
+-- drip.prune_clicks_batch(p_cutoff timestamptz, p_after_at timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_at timestamptz, out last_id bigint, out done boolean)
+-- The same for recorded clicks (they hold IP addresses and user agents), by (clicked_at, id);
+-- the step report keeps their counts.
 create or replace function drip.prune_clicks_batch(
-    p_cutoff timestamptz, p_after_id bigint, p_limit integer,
-    out deleted integer, out last_id bigint, out done boolean
+    p_cutoff timestamptz, p_after_at timestamptz, p_after_id bigint, p_limit integer,
+    out deleted integer, out last_at timestamptz, out last_id bigint, out done boolean
 )
 language plpgsql volatile
 security definer
@@ -85,17 +93,19 @@ set search_path = ''
 as $$
 declare
     v_ids bigint[];
-    v_oldest timestamptz;
+    v_picked integer;
 begin
-    select array_agg(k.id order by k.id), min(k.clicked_at) into v_ids, v_oldest
-    from (select k.id, k.clicked_at from drip.clicks k where k.id > p_after_id order by k.id limit p_limit) k;
-    deleted := 0;
+    -- clicks_time: clicks by (clicked_at, id)
+    select array_agg(k.id order by k.clicked_at, k.id), count(*), max(k.clicked_at)
+    into v_ids, v_picked, last_at
+    from (select k.id, k.clicked_at from drip.clicks k
+          where k.clicked_at < p_cutoff and (k.clicked_at, k.id) > (p_after_at, p_after_id)
+          order by k.clicked_at, k.id
+          limit p_limit) k;
     last_id := v_ids[cardinality(v_ids)];
-    done := v_ids is null or v_oldest >= p_cutoff;
-    if not done then
-        delete from drip.clicks k where k.id = any (v_ids) and k.clicked_at < p_cutoff;
-        get diagnostics deleted = row_count;
-    end if;
+    done := v_picked < p_limit;
+    delete from drip.clicks k where k.id = any (v_ids) and k.clicked_at < p_cutoff;
+    get diagnostics deleted = row_count;
 end
 $$;
-revoke all on function drip.prune_clicks_batch(timestamptz, bigint, integer) from public;
+revoke all on function drip.prune_clicks_batch(timestamptz, timestamptz, bigint, integer) from public;

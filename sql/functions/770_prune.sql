@@ -15,6 +15,7 @@ declare
     v_batch constant integer := 5000;
     v_cutoff timestamptz;
     v_after bigint := 0;
+    v_after_at timestamptz := '-infinity'::timestamptz;
     v_total bigint := 0;
     v_deleted integer;
     v_done boolean;
@@ -31,12 +32,14 @@ begin
     end if;
     v_cutoff := pg_catalog.now() - p_older_than;
     loop
-        select b.deleted, b.last_id, b.done into v_deleted, v_after, v_done
-        from drip.prune_outbox_batch(v_cutoff, v_after, v_batch) b;
+        select b.deleted, b.last_at, b.last_id, b.done into v_deleted, v_after_at, v_after, v_done
+        from drip.prune_outbox_batch(v_cutoff, v_after_at, v_after, v_batch) b;
         commit;
-        exit when v_done;
         v_total := v_total + v_deleted;
-        raise notice 'prune: % outbox rows deleted', v_total;
+        if v_deleted > 0 then
+            raise notice 'prune: % outbox rows deleted', v_total;
+        end if;
+        exit when v_done;
     end loop;
     v_after := 0;
     v_total := 0;
@@ -51,14 +54,17 @@ begin
         end if;
     end loop;
     v_after := 0;
+    v_after_at := '-infinity'::timestamptz;
     v_total := 0;
     loop
-        select b.deleted, b.last_id, b.done into v_deleted, v_after, v_done
-        from drip.prune_clicks_batch(v_cutoff, v_after, v_batch) b;
+        select b.deleted, b.last_at, b.last_id, b.done into v_deleted, v_after_at, v_after, v_done
+        from drip.prune_clicks_batch(v_cutoff, v_after_at, v_after, v_batch) b;
         commit;
-        exit when v_done;
         v_total := v_total + v_deleted;
-        raise notice 'prune: % clicks deleted', v_total;
+        if v_deleted > 0 then
+            raise notice 'prune: % clicks deleted', v_total;
+        end if;
+        exit when v_done;
     end loop;
     perform pg_catalog.pg_advisory_unlock(7142009002);
 end

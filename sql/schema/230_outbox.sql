@@ -37,4 +37,6 @@ create unique index outbox_enrollment_step on drip.outbox (enrollment_id, step_i
 create index outbox_sendable on drip.outbox (next_attempt_at, id) where status in ('queued', 'sending');
 create index outbox_contact_pending on drip.outbox (contact_id) where status in ('queued', 'sending');
 create index outbox_failed on drip.outbox (id) where status = 'failed';
+-- Retention (drip.prune) walks finished mail by time: ids are not in time order on Citus.
+create index outbox_finished on drip.outbox (created_at, id) where status in ('sent', 'failed', 'cancelled');
 alter table drip.outbox set (autovacuum_vacuum_scale_factor = 0.05, fillfactor = 90);

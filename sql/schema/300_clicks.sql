@@ -18,3 +18,5 @@ create table drip.clicks (
     bot_reason text
 );
 create index clicks_message on drip.clicks (contact_id, enrollment_id, step_id, clicked_at);
+-- Retention (drip.prune) walks clicks by time: ids are not in time order on Citus.
+create index clicks_time on drip.clicks (clicked_at, id);

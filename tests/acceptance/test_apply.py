@@ -112,15 +112,37 @@ KEYED = textwrap.dedent('''\
     html_body = "<p>Offer</p>"
 ''')
 
-INSERTED = KEYED.replace('[[sequence.step]]\nkey = "tips"', '''[[sequence.step]]
-key = "video"
-delay_hours = 24
-subject = "Watch this"
-html_body = "<p>Video</p>"
+# KEYED with a step 'video' inserted between 'hello' and 'tips'
+INSERTED = textwrap.dedent('''\
+    [[sequence]]
+    name = "Onboarding"
+    trigger_type = "tag_added"
+    trigger_value = "new"
 
-[[sequence.step]]
-key = "tips"''')
-assert INSERTED != KEYED
+    [[sequence.step]]
+    key = "hello"
+    delay_hours = 0
+    subject = "Hello"
+    html_body = "<p>Hello</p>"
+
+    [[sequence.step]]
+    key = "video"
+    delay_hours = 24
+    subject = "Watch this"
+    html_body = "<p>Video</p>"
+
+    [[sequence.step]]
+    key = "tips"
+    delay_hours = 24
+    subject = "Tips"
+    html_body = "<p>Tips</p>"
+
+    [[sequence.step]]
+    key = "offer"
+    delay_hours = 24
+    subject = "Offer"
+    html_body = "<p>Offer</p>"
+''')
 
 
 def test_a_step_inserted_in_the_middle_is_never_sent_twice_and_dry_run_says_who_it_affects(dsn, db, tmp_path):

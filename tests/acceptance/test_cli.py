@@ -1,6 +1,7 @@
 """Every operator command through the real entry point, against a real database."""
 
 import json
+import os
 
 import pytest
 
@@ -163,3 +164,25 @@ def test_the_dsn_flag_wins_over_the_environment(dsn, world):
     assert [s["name"] for s in json.loads(r.stdout)] == ["VIP welcome", "Birthday"]
     r = pgdrip("status", env={"PGDRIP_DSN": "host=127.0.0.1 port=1"})
     assert_one_line_error(r, "cannot connect", "port 1")
+
+
+def test_migrate_refuses_a_database_that_is_not_utf8_in_one_line(server_dsn, tmp_home):
+    import psycopg
+
+    from tests.helpers import with_dbname
+
+    name = f"drip_ascii_{os.getpid()}"
+    with psycopg.connect(with_dbname(server_dsn, "postgres"), autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name}")
+        conn.execute(f"create database {name} encoding 'SQL_ASCII' locale 'C' template template0")
+    try:
+        r = pgdrip("migrate", dsn=with_dbname(server_dsn, name), home=tmp_home)
+        assert r.returncode == 1
+        assert r.stderr.strip() == (f"error: database {name} has encoding SQL_ASCII, pgdrip needs UTF8; create one "
+                                    f"with: create database {name}_utf8 encoding 'UTF8' locale 'C.UTF-8' "
+                                    "template template0")
+        with psycopg.connect(with_dbname(server_dsn, name)) as conn:  # nothing was written
+            assert conn.execute("select to_regnamespace('drip')").fetchone()[0] is None
+    finally:
+        with psycopg.connect(with_dbname(server_dsn, "postgres"), autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")

@@ -6,7 +6,7 @@ import time
 import psycopg
 
 from tests.acceptance.runner_process import RunnerProcess, running
-from tests.helpers import add_contact, add_contacts, add_sequence, add_tag, not_on_citus, tag_everyone
+from tests.helpers import ON_CITUS, add_contact, add_contacts, add_sequence, add_tag, not_on_citus, tag_everyone
 
 
 @not_on_citus(reason="nothing notifies from inside a shard: on Citus the runner finds such mail at its next "
@@ -68,13 +68,21 @@ def test_recovers_when_its_connections_are_killed(dsn, db, smtp, tmp_home):
 
 
 def test_two_runners_deliver_each_message_once(dsn, db, smtp, tmp_home):
+    """The contacts are tagged only once both runners have dispatched and found nothing: what
+    they send then, a wake-up or the poll found (on Citus, where nothing notifies from a shard,
+    the 5-second poll; with the 300-second one this waited past 60 s whenever the runners'
+    first dispatch came before the tagging)."""
     add_sequence(db, "tag_added", None)
     add_contacts(db, 400)
     t = add_tag(db, "x")
-    with running(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10"), \
-         running(dsn, tmp_home, "--smtp", smtp.url, "--batch-size", "10"):
+    args = ("--smtp", smtp.url, "--batch-size", "10", "--log-level", "debug")
+    with running(dsn, tmp_home, *args) as first, running(dsn, tmp_home, *args) as second:
+        for runner in (first, second):
+            assert runner.wait_for_log("dispatch done", 30), runner.log
+            assert "poll every 5s" in runner.log if ON_CITUS else "poll every 300s" in runner.log
+        time.sleep(1)  # their listeners' first wake-up has come and gone too
         tag_everyone(db, t)
-        assert smtp.wait_for(400, timeout=60)
+        assert smtp.wait_for(400, timeout=60), (first.log[-2000:], second.log[-2000:])
         time.sleep(0.5)
     ids = smtp.handler.message_ids()
     assert len(ids) == len(set(ids)) == 400
@@ -109,6 +117,7 @@ def test_run_once_sweeps_today_once_and_a_failed_sweep_keeps_the_day_open(dsn, d
                "$$ begin raise exception 'disk full'; end $$")
     db.execute("create trigger boom before insert on drip.enrollments execute function drip.boom()")
     r = pgdrip("run", "--once", dsn=dsn, home=tmp_home)
+    assert "sweep failed" in r.stderr and "disk full" in r.stderr, r.stderr  # logged, with its cause
     assert db.execute("select count(*) n from drip.sweeps").fetchone()["n"] == 0, r.stderr
     db.execute("drop trigger boom on drip.enrollments")
     for _ in range(2):
@@ -137,3 +146,37 @@ def test_run_once_catches_up_the_days_it_missed(dsn, db, tmp_home):
     assert swept == [today - dt.timedelta(days=n) for n in (5, 2, 1, 0)] + ([horizon] if horizon > today else [])
     sent = sorted(row["to_address"] for row in db.execute("select to_address from drip.outbox where status = 'sent'"))
     assert sent == ["d0@example.com", "d1@example.com", "d2@example.com"]
+
+
+@not_on_citus(reason="the poll is 5 s there: it would find the mail in time anyway")
+def test_a_step_due_in_seconds_leaves_at_its_time_with_the_poll_an_hour_away(dsn, db, smtp, tmp_home):
+    """The runner's dispatch notes when the next enrollment falls due, and it dispatches then.
+    (An enrollment with a delayed first step made after that dispatch wakes nothing: it is found
+    by the next dispatch, as README says.)"""
+    add_sequence(db, "tag_added", None, steps=[(0, "now", "<p>now</p>"), (6 / 3600, "soon", "<p>soon</p>")])
+    c = add_contact(db, "a@example.com")
+    db.execute("insert into drip.contact_tags values (%s, %s)", (c, add_tag(db, "x")))
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--poll-seconds", "3600") as runner:
+        assert smtp.wait_for(1, timeout=15), runner.log  # step 1 at once; step 2 is due 6 s after it
+        sent = smtp.handler.accept_times[0]
+        assert smtp.wait_for(2, timeout=20), runner.log
+        assert 5 < smtp.handler.accept_times[1] - sent < 9
+
+
+def test_a_batch_that_outlasts_half_its_lease_hands_the_rest_back(dsn, db, smtp, tmp_home):
+    """Lease 10 s, 10 messages that take 1.5 s each: after 5 s the worker hands back what it has
+    not sent (untried: attempts unchanged), and takes it again, so nothing waits for a lease."""
+    smtp.handler.stall_seconds = 1.5
+    add_sequence(db, "tag_added", None)
+    add_contacts(db, 10, prefix="stall")
+    tag_everyone(db, add_tag(db, "x"))
+    db.execute("call drip.dispatch_due()")
+    with running(dsn, tmp_home, "--smtp", smtp.url, "--workers", "1", "--batch-size", "10", "--lease-seconds", "10",
+                 "--poll-seconds", "3600") as runner:
+        assert smtp.wait_for(10, timeout=60), runner.log
+        time.sleep(0.5)
+    stopped = [line for line in runner.log.splitlines() if "runner stopped" in line]
+    released = int(stopped[0].rsplit("released ", 1)[1])
+    assert released >= 5, runner.log  # handed back mid-batch: none were left to hand back at the stop
+    assert db.execute("select array_agg(distinct status) s, max(attempts) a from drip.outbox").fetchone() == {
+        "s": ["sent"], "a": 1}

@@ -85,7 +85,9 @@ def test_temporary_failures_are_retried_with_backoff(dsn, db, smtp, tmp_home):
     assert by_to["ok@example.com"]["status"] == "sent"
     # the next failure waits longer
     db.execute("update drip.outbox set next_attempt_at = now() where status = 'queued'")
-    pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
+    r = pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
+    assert r.returncode == 0, r.stderr
+    assert "sent 0, to retry 2, failed 0" in r.stdout, r.stdout
     waits = db.execute("select extract(epoch from next_attempt_at - now()) w from drip.outbox "
                        "where status = 'queued'").fetchall()
     assert all(50 < w["w"] <= 61 for w in waits)
@@ -95,7 +97,8 @@ def test_failed_after_the_maximum_attempts(dsn, db, smtp, tmp_home):
     tag_all(db, ["tempfail@example.com"])
     db.execute("call drip.dispatch_due()")
     db.execute("update drip.outbox set attempts = 7")
-    pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
+    r = pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
+    assert r.returncode == 0, r.stderr
     [row] = outbox(db)
     assert (row["status"], row["attempts"]) == ("failed", 8) and "451" in row["last_error"]
 

@@ -133,3 +133,19 @@ def test_metrics_come_from_the_database(server, db):
 def test_metrics_can_be_turned_off_or_limited(dsn, tmp_home, env):
     with serving(dsn, tmp_home, env) as server:
         assert httpx.get(server.url + "/metrics").status_code == 404
+
+
+def test_pages_are_not_cached_not_framed_and_run_no_inline_script_and_an_idle_session_ends(server, db):
+    with httpx.Client(base_url=server.url) as client:
+        assert _login(client).status_code == 303
+        r = client.get("/admin/sequences")
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["x-frame-options"] == "DENY"
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        # idle for more than 12 hours: the session is gone
+        db.execute("update drip.admin_sessions set seen_at = now() - interval '12 hours 1 minute'")
+        r = client.get("/admin/sequences")
+        assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")

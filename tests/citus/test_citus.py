@@ -109,6 +109,46 @@ def test_two_runners_claim_disjoint_rows_and_unsubscribed_mail_is_never_handed_o
     assert states == {"sending": 900, "cancelled": 100}
 
 
+def test_a_claim_never_leases_beyond_its_limit_when_shards_run_empty_between_rounds(cdb):
+    """Mail waits in 3 of the 32 shards only: the first round finds 29 shards empty, and the
+    second shares what is still wanted over the 3 left. Its rotating offset, carried from the
+    32-shard round, once pointed past them and handed out a share too many (a claim of 37
+    leased 38 or 39)."""
+    add_sequence(cdb, "tag_added", None)
+    add_contacts(cdb, 3000)
+    shards = [r["s"] for r in cdb.execute(
+        "select get_shard_id_for_distribution_column('drip.contacts', id) s from drip.contacts "
+        "group by 1 order by 1 limit 3")]
+    x = add_tag(cdb, "x")
+    cdb.execute("insert into drip.contact_tags (contact_id, tag_id) select id, %s from drip.contacts "
+                "where get_shard_id_for_distribution_column('drip.contacts', id) = any (%s)", (x, shards))
+    dispatch(cdb)
+    waiting = cdb.execute("select count(*) n from drip.outbox").fetchone()["n"]
+    assert waiting > 200  # about 94 in each of the 3 shards
+    for limit in (37, 36, 35, 50):
+        rows = cdb.execute("select id from drip.claim_outbox('r', %s, 60)", (limit,)).fetchall()
+        assert len(rows) == limit
+    assert cdb.execute("select count(*) n from drip.outbox where status = 'sending'").fetchone()["n"] == 158
+
+
+def test_prune_deletes_old_mail_whatever_node_range_its_ids_come_from(cdb):
+    """Dispatch on the workers gives each node's rows ids from its own range: the rows of the
+    node with the higher range are made old here, and the lower range's (more than one batch of
+    5,000) young. A walk in id order stopped at the first young batch and kept every old row."""
+    add_sequence(cdb, "tag_added", None)
+    add_contacts(cdb, 12000)
+    tag_everyone(cdb, add_tag(cdb, "x"))
+    dispatch(cdb)
+    cdb.execute("update drip.outbox set status = 'sent'")
+    high = cdb.execute("select max(id) >> 48 r from drip.outbox").fetchone()["r"]
+    cdb.execute("update drip.outbox set created_at = now() - interval '1 year' where id >> 48 = %s", (high,))
+    ranges = {r["r"]: r["n"] for r in cdb.execute("select id >> 48 r, count(*) n from drip.outbox group by 1")}
+    assert len(ranges) == 2 and min(ranges.values()) > 5000, ranges
+    cdb.execute("call drip.prune(interval '180 days')")
+    left = {r["r"]: r["n"] for r in cdb.execute("select id >> 48 r, count(*) n from drip.outbox group by 1")}
+    assert left == {r: n for r, n in ranges.items() if r != high}
+
+
 def test_an_existing_single_node_install_is_distributed_by_migrate_with_its_data_kept():
     name = "drip_citus_move"
     dsn = create_database(CITUS_DSN, name, with_citus=False)

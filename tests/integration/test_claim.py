@@ -150,3 +150,21 @@ def test_retry_outbox_is_the_one_judge_of_what_can_be_retried(db):
     assert n == 1  # u1 unsubscribed: it stays failed
     assert {o["to_address"]: o["status"] for o in outbox(db)} == {
         "u1@example.com": "failed", "u2@example.com": "queued", "u3@example.com": "failed"}
+
+
+def test_temporary_failures_wait_30_s_doubling_and_the_8th_fails_the_row(db):
+    """The waits README states: 30 s, 60 s, 120 s ... (32 min before the 8th and last attempt)."""
+    queued(db, 1)
+    waits = []
+    for attempt in range(1, 9):
+        [row] = claim(db, "r")
+        assert row["attempts"] == attempt
+        db.execute("select drip.finish_outbox('r', %s, 'retry', array['451 try later'])", ([row["id"]],))
+        after = db.execute("select status, extract(epoch from next_attempt_at - now())::int wait "
+                           "from drip.outbox").fetchone()
+        if attempt < 8:
+            assert after["status"] == "queued"
+            waits.append(after["wait"])
+            db.execute("update drip.outbox set next_attempt_at = now()")
+    assert waits == [30, 60, 120, 240, 480, 960, 1920]
+    assert after["status"] == "failed"

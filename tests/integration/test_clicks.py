@@ -171,3 +171,15 @@ def test_a_sequence_can_follow_clicks_in_one_steps_mail_apart_from_application_m
     db.execute("insert into drip.link_clicks (contact_id, mailing_id) values (%s, %s)",
                (row["contact_id"], row["step_id"]))  # the application's own mailing with the same number
     assert theirs in {r["sequence_id"] for r in db.execute("select sequence_id from drip.enrollments")}
+
+
+def test_a_click_commits_without_waiting_for_the_disk_and_an_unsubscribe_waits(db, tracked):
+    """README: a crash can lose the last fraction of a second of clicks, never an unsubscribe."""
+    row = tracked["row"]
+    with db.transaction():
+        click(db, row, 1)
+        assert db.execute("select current_setting('synchronous_commit') s").fetchone()["s"] == "off"
+    with db.transaction():
+        db.execute("select drip.unsubscribe_by_token(%s)", (token(db, row, 0, "u"),))
+        assert db.execute("select current_setting('synchronous_commit') s").fetchone()["s"] == "on"
+    assert db.execute("select unsubscribed_at is not null u from drip.contacts").fetchone()["u"]

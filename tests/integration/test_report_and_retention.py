@@ -142,6 +142,30 @@ def test_prune_commits_batch_by_batch(dsn, db):
     assert outbox(db) == []
 
 
+def test_prune_goes_by_time_not_by_id_order(db):
+    """5,000 young rows come first in id order, then old ones (on Citus ids come from each node's
+    own range, so id order says nothing about time). The walk by id stopped at the first batch
+    made of young rows and kept the old ones; by time, every old row goes and no young one."""
+    seq = add_sequence(db, "tag_added", None)
+    step = db.execute("select id from drip.sequence_steps where sequence_id = %s", (seq,)).fetchone()["id"]
+    c = add_contact(db, "a@example.com")
+    rows = ("insert into drip.outbox (enrollment_id, step_id, contact_id, to_address, subject, html_body, status, "
+            "created_at) select g, %s, %s, 'a@example.com', 's', 'b', 'sent', now() - %s::interval "
+            "from generate_series(%s::int, %s::int) g")
+    db.execute(rows, (step, c, "1 day", 1, 5000))
+    db.execute(rows, (step, c, "1 year", 5001, 5100))
+    clicks = ("insert into drip.clicks (contact_id, enrollment_id, step_id, link_no, method, clicked_at) "
+              "select %s, 1, %s, 1, 'GET', now() - %s::interval from generate_series(1, %s::int)")
+    db.execute(clicks, (c, step, "1 day", 5000))
+    db.execute(clicks, (c, step, "1 year", 100))
+    db.execute("call drip.prune(interval '180 days')")
+    assert db.execute("select count(*) n, min(enrollment_id) lo, max(enrollment_id) hi from drip.outbox"
+                      ).fetchone() == {"n": 5000, "lo": 1, "hi": 5000}
+    assert db.execute("select count(*) n from drip.clicks where clicked_at < now() - interval '180 days'"
+                      ).fetchone()["n"] == 0
+    assert db.execute("select count(*) n from drip.clicks").fetchone()["n"] == 5000
+
+
 def test_prune_refuses_an_age_under_a_day(db):
     with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
         db.execute("call drip.prune(interval '2 hours')")

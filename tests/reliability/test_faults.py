@@ -3,6 +3,7 @@ under a running runner. Nothing is lost; a duplicate is only ever a row in fligh
 and it carries the same Message-ID."""
 
 import random
+import signal
 import tempfile
 import time
 from collections import Counter
@@ -35,10 +36,10 @@ def test_kill_9_twenty_times_during_a_5k_drain_loses_nothing(dsn, db, smtp, tmp_
     in_flight: set[int] = set()
     for _ in range(20):
         runner = RunnerProcess(dsn, tmp_home, *args)
-        runner.wait_for_log("runner ", 30)  # started: its workers are leasing and sending
+        assert runner.wait_for_log("runner ", 30), runner.log  # started: its workers lease and send
         time.sleep(rng.uniform(0.05, 0.5))
         runner.kill()
-        kills += 1
+        kills += runner.proc.returncode == -signal.SIGKILL  # it was still running: the kill landed
         in_flight |= {r["id"] for r in db.execute("select id from drip.outbox where status = 'sending'")}
     sent_during_kills = db.execute("select count(*) n from drip.outbox where status = 'sent'").fetchone()["n"]
     final = RunnerProcess(dsn, tmp_home, *args)
@@ -60,7 +61,8 @@ def test_kill_9_twenty_times_during_a_5k_drain_loses_nothing(dsn, db, smtp, tmp_
     duplicated = {row_of[m] for m, n in received.items() if n > 1}
     assert duplicated <= in_flight  # only rows in flight at a kill were sent twice, with the same Message-ID
     duplicates = sum(n - 1 for n in received.values())
-    assert kills == 20 and in_flight  # the kills landed mid-drain: rows were leased and unfinished
+    assert kills == 20, "every runner was killed while running, none had exited by itself"
+    assert in_flight  # the kills landed mid-drain: rows were leased and unfinished
     print(f"kills={kills} sent_before_final={sent_during_kills} duplicates={duplicates} "
           f"rows_in_flight_at_kills={len(in_flight)}")
 

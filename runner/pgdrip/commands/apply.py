@@ -19,8 +19,9 @@ class _DryRun(Exception):
 def apply_command(dsn: str | None, path: Path, dry_run: bool) -> None:
     """Create or update sequences and their steps from a TOML file (idempotent).
 
-    Sequences are matched by name; steps by their position. Steps missing from the file are
-    deactivated, never deleted. The whole file applies in one transaction, or not at all.
+    Sequences are matched by name; steps by their key, else by unchanged subject and body, else by
+    position (drip.save_steps: nobody in flight is sent a step again). Steps missing from the file
+    are deactivated, never deleted. The whole file applies in one transaction, or not at all.
 
     \b
     Example file:

@@ -19,7 +19,10 @@ def parse_until(value: str) -> datetime:
     if relative:
         amount = float(relative.group(1))
         hours = amount if relative.group(2).lower().startswith("h") else amount * 24
-        return datetime.now(UTC) + timedelta(hours=hours)
+        try:
+            return datetime.now(UTC) + timedelta(hours=hours)
+        except OverflowError:
+            raise PgdripError(f"--until {value.strip()} is too far ahead: the last day is 9999-12-31") from None
     try:
         at = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -93,8 +96,9 @@ def report(dsn: str | None, as_json: bool, sequence_id: int | None, variants: bo
               help="Delete finished mail and enrollments older than this: 180d, or an interval such as "
                    "'6 months' [default: PGDRIP_RETENTION_DAYS days, else 180d].")
 def prune(dsn: str | None, older_than: str | None) -> None:
-    """Delete outbox rows in a final state and finished enrollments older than AGE, in committed
-    batches (CALL drip.prune). Reports keep their counts; re-entry and anniversary rules are kept.
+    """Delete outbox rows in a final state, finished enrollments and recorded clicks older than
+    AGE, in committed batches (CALL drip.prune). Reports keep their counts; re-entry and
+    anniversary rules are kept.
 
     \b
     Example:

@@ -112,7 +112,7 @@ def outbox_list(dsn: str | None, as_json: bool, status: str | None, limit: int) 
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1))
 @click.option("--all-failed", is_flag=True, help="Queue every failed row again.")
 def outbox_retry(dsn: str | None, ids: tuple[int, ...], all_failed: bool) -> None:
-    """Queue failed rows again with fresh attempts (never for unsubscribed contacts).
+    """Queue failed rows again with fresh attempts (never for unsubscribed or bounced contacts).
 
     \b
     Examples:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import PgdripError
+from ..settings import _env_int
 
 # who may read /metrics unless PGDRIP_METRICS_ALLOW says otherwise: this machine and private networks
 DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
@@ -32,7 +33,7 @@ class ServeSettings:
         s = cls(
             dsn=dsn,
             host=host or os.environ.get("PGDRIP_SERVE_HOST") or "127.0.0.1",
-            port=port or int(os.environ.get("PGDRIP_SERVE_PORT") or 8080),
+            port=port or _env_int("PGDRIP_SERVE_PORT", 8080),
             public_url=(os.environ.get("PGDRIP_PUBLIC_URL") or "").rstrip("/") or None,
             secret=os.environ.get("PGDRIP_SECRET") or None,
             trusted_proxies=[p.strip() for p in (os.environ.get("PGDRIP_TRUSTED_PROXIES") or "").split(",")
