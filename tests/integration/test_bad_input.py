@@ -15,6 +15,8 @@ STEP = ("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, 
         "values ((select min(id) from drip.sequences), %s, %s, %s, %s)")
 CONTACT = "insert into drip.contacts (email, first_name, last_name) values (%s, %s, %s)"
 SETTING = "insert into drip.sequences (name, trigger_type, {}) values ('s', 'tag_added', %s)"
+VARIANT = "insert into drip.step_variants (step_id, name, subject, html_body, weight) values (%s, %s, %s, %s, %s)"
+FIRST_STEP = "first step"  # replaced by the base step's id
 
 REFERENCE = not_on_citus(reason="a foreign key refuses it there, with PostgreSQL's own message and no hint")
 
@@ -141,15 +143,11 @@ CASES = [
     ("holdout over half", SETTING.format("holdout_percent"), (51,), "holdout_percent"),
     ("negative control weight", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body, "
      "control_weight) values ((select min(id) from drip.sequences), 7, 's', '<p>b</p>', %s)", (-1,), "control_weight"),
-    ("variant of no step", "insert into drip.step_variants (step_id, name, subject, html_body, weight) values (%s, 'B', 's', '<p>b</p>', 1)", (987654,), "step_id"),
-    ("variant without a name", "insert into drip.step_variants (step_id, name, subject, html_body, weight) values ((select min(id) from drip.sequence_steps), %s, 's', '<p>b</p>', 1)",
-     (" ",), "name"),
-    ("variant weight 0", "insert into drip.step_variants (step_id, name, subject, html_body, weight) values ((select min(id) from drip.sequence_steps), 'B', 's', '<p>b</p>', %s)",
-     (0,), "weight"),
-    ("variant subject of two lines", "insert into drip.step_variants (step_id, name, subject, html_body, weight) values ((select min(id) from drip.sequence_steps), 'B', %s, '<p>b</p>', 1)",
-     ("a\nb",), "subject"),
-    ("variant without a body", "insert into drip.step_variants (step_id, name, subject, html_body, weight) values ((select min(id) from drip.sequence_steps), 'B', 's', %s, 1)",
-     ("",), "html_body"),
+    ("variant of no step", VARIANT, (987654, "B", "s", "<p>b</p>", 1), "step_id"),
+    ("variant without a name", VARIANT, (FIRST_STEP, " ", "s", "<p>b</p>", 1), "name"),
+    ("variant weight 0", VARIANT, (FIRST_STEP, "B", "s", "<p>b</p>", 0), "weight"),
+    ("variant subject of two lines", VARIANT, (FIRST_STEP, "B", "a\nb", "<p>b</p>", 1), "subject"),
+    ("variant without a body", VARIANT, (FIRST_STEP, "B", "s", "", 1), "html_body"),
     # functions
     ("unknown prefab", "select drip.create_sequence_from_prefab(%s)", ("newsletter",), "p_prefab"),
     ("NULL prefab", "select drip.create_sequence_from_prefab(%s)", (None,), "p_prefab"),
@@ -192,6 +190,8 @@ def test_refused_with_the_field_named_and_nothing_written(db, label, sql, params
         first = f"(select min(id) from drip.{table})"
         if first in sql:
             sql = sql.replace(first, str(db.execute(f"select min(id) m from drip.{table}").fetchone()["m"]))
+    params = tuple(db.execute("select min(id) m from drip.sequence_steps").fetchone()["m"] if p == FIRST_STEP else p
+                   for p in params)
     with pytest.raises(psycopg.Error) as err:
         db.execute(sql, params)
     diag = err.value.diag
