@@ -272,3 +272,15 @@ def test_a_topic_in_use_cannot_be_deleted_and_names_are_unique_case_insensitivel
         db.execute("delete from drip.topics where id = %s", (tips,))
     with pytest.raises(psycopg.errors.UniqueViolation):
         add_topic(db, "tips")
+
+
+def test_prune_keeps_only_what_a_cap_can_still_count(db):
+    add_cap(db, 1, "2 days")
+    sequence(db, "go", steps=[(0, "one", "<p>1</p>")])
+    tag(db, add_contact(db, "ada@example.com"), add_tag(db, "go"))
+    dispatch(db)
+    db.execute("insert into drip.contact_sends select id, now() - interval '3 days', 1 from drip.contacts")
+    db.execute("call drip.prune(interval '180 days')")
+    assert db.execute("select count(*) n from drip.contact_sends").fetchone()["n"] == 1
+    db.execute("delete from drip.frequency_caps")
+    assert db.execute("select count(*) n from drip.contact_sends").fetchone()["n"] == 0

@@ -76,7 +76,7 @@ UNPINNED = ["arm_bucket", "compose_html", "compose_text", "dispatch_due", "hmac_
 # Narrow entry points that act beyond the caller's own grants.
 SECURITY_DEFINER = ["anniversary_events", "build_segment", "condition_events", "end_waits", "enroll_events",
                     "enroll_matching", "enroll_matching_shard", "exit_enrollments", "exit_events", "fire_trigger",
-                    "prune_clicks_batch", "prune_enrollments_batch",
+                    "prune_clicks_batch", "prune_contact_sends", "prune_enrollments_batch", "prune_events_batch",
                     "prune_outbox_batch", "record_click", "route_events", "tg_contacts__forget", "tg_contacts__stop",
                     "tg_frequency_caps__track", "tg_sequences__protect", "tg_sequences__segments",
                     "tg_topic_unsubscribes__stop", "tg_topics__forget", "track_sends", "unsubscribe_by_token",
