@@ -100,8 +100,9 @@ def bench_segment_update(base: str, n: int, segments: int, runs: int) -> Figure:
         assert entered > 0, entered
     drop_db(base, "pgdrip_bench_segments")
     drop_db(base, "pgdrip_bench_nosegments")
-    return Figure(f"update attributes of {n:,} contacts with {segments} segments ({entered:,} enter one)",
-                  median(ours), "s", median(theirs), "the same UPDATE, no segment", "<= 2x", ratios)
+    return Figure(f"update attributes of {n:,} contacts with {segments} segments",
+                  median(ours), "s", median(theirs), "the same UPDATE, no segment", "<= 2x", ratios,
+                  detail=f"{entered:,} enter one")
 
 
 def bench_send_if_dispatch(base: str, n: int, runs: int) -> Figure:

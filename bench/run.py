@@ -25,14 +25,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import admin  # noqa: E402
+import audience  # noqa: E402
 import campaigns  # noqa: E402
 import core  # noqa: E402
 import delivery  # noqa: E402
+import journeys  # noqa: E402
 import web  # noqa: E402
 from common import Figure, connect, server_dsn, target_met  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-PARTS = ["core", "sweep", "campaigns", "delivery", "web", "admin", "citus"]
+PARTS = ["core", "sweep", "campaigns", "journeys", "audience", "delivery", "web", "admin", "citus"]
 GENERATED = "<!-- written by bench/run.py: do not edit by hand, the next run overwrites it -->"
 
 # Why a target is not met: shown under the table for each figure whose target the medians miss.
@@ -78,6 +80,15 @@ def one_round(base: str, only: set[str], quick: bool, runs: int, home: Path,
         add(campaigns.bench_goal_exits(base, 20_000 if quick else 100_000, runs))
         add(campaigns.bench_step_report(base, 1_000_000 if quick else 10_000_000, 100_000))
         add(campaigns.bench_prune(base, 500_000 if quick else 5_000_000))
+    if "journeys" in only:
+        add(journeys.bench_event_enrollment(base, 10_000 if quick else 100_000, 10, runs))
+        add(journeys.bench_segment_update(base, 10_000 if quick else 100_000, 20, runs))
+        add(journeys.bench_send_if_dispatch(base, 5_000 if quick else 50_000, runs))
+        add(journeys.bench_wait_events(base, 10_000 if quick else 100_000, runs))
+    if "audience" in only:
+        add(audience.bench_capped_dispatch(base, 2_500 if quick else 25_000, runs))
+        add(audience.bench_variant_dispatch(base, 5_000 if quick else 50_000, runs))
+        add(audience.bench_variant_report(base, 1_000_000, runs))
     if "delivery" in only:
         add(delivery.bench_drain(base, 3_000, runs, home))
         add(delivery.bench_drain_limit(base, 10_000 if quick else 30_000, runs, home))

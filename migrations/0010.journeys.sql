@@ -15,6 +15,7 @@ create table drip.events (
     occurred_at timestamptz not null default now()
 );
 create index events_contact_name on drip.events (contact_id, lower(name), occurred_at);
+create index events_time on drip.events (occurred_at, id);
 alter table drip.events set (autovacuum_vacuum_scale_factor = 0.05);
 
 -- sequences: the event and segment triggers, entry and exit conditions

@@ -48,7 +48,8 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.check_condition(jsonb, text, boolean), drip.check_condition_node(jsonb, text, boolean, text, integer),
     drip.condition_error(text, text, text, text), drip.is_condition_name(jsonb), drip.condition_sql(jsonb, boolean),
     drip.condition_predicate(jsonb, boolean, text, regclass), drip.conditions_read(text),
-    drip.local_shards(text), drip.json_text(text, text)
+    drip.local_shards(text), drip.json_text(text, text), drip.arm_bucket(bigint, bigint),
+    drip.holdout_share(bigint, bigint), drip.two_proportion_p(bigint, bigint, bigint, bigint)
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 -- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners
@@ -58,7 +59,8 @@ grant execute on function drip.local_table(regclass, text), drip.is_distributed(
 
 -- applications: write contact data, read configuration, fire triggers
 grant select, insert, update, delete on drip.contacts, drip.tags, drip.contact_tags, drip.groups,
-    drip.group_members, drip.purchases, drip.link_clicks, drip.events to drip_app;
+    drip.group_members, drip.purchases, drip.link_clicks, drip.events, drip.topic_unsubscribes to drip_app;
+grant select on drip.topics to drip_app;
 grant select on drip.sequences, drip.sequence_steps, drip.sequence_overview to drip_app;
 grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_events(text, bigint[], text[], date, bigint[], regclass, text[], bigint[]),
     drip.exit_events(text, bigint[], text[], regclass, text[]),
@@ -70,9 +72,12 @@ grant execute on function drip.fire_trigger(text, bigint, text), drip.enroll_eve
 -- runners: dispatch, sweep, drain
 grant select on drip.contacts, drip.sequences, drip.sequence_steps, drip.sweeps, drip.runners,
     drip.status to drip_runner;
--- dispatch judges send_if and exit conditions (drip.judge_batch): what conditions read
-grant select on drip.contact_tags, drip.tags, drip.group_members, drip.purchases, drip.events, drip.clicks
-    to drip_runner;
+-- dispatch judges send_if and exit conditions (drip.judge_batch): what conditions read; and topics
+-- and caps (behaviours 23, 24)
+grant select on drip.contact_tags, drip.tags, drip.group_members, drip.purchases, drip.events, drip.clicks,
+    drip.topics, drip.topic_unsubscribes, drip.frequency_caps, drip.step_variants, drip.variant_report,
+    drip.sequence_conversion to drip_runner;
+grant select, insert, delete on drip.contact_sends to drip_runner;
 -- a permanent "no such mailbox" marks the contact bounced (drip.finish_outbox)
 grant update (bounced_at) on drip.contacts to drip_runner;
 grant select, update on drip.enrollments to drip_runner;
@@ -100,22 +105,26 @@ grant execute on function drip.dispatch_batch(timestamptz, integer, timestamptz,
     drip.prune_outbox_batch(timestamptz, timestamptz, bigint, integer),
     drip.prune_enrollments_batch(timestamptz, bigint, integer),
     drip.prune_clicks_batch(timestamptz, timestamptz, bigint, integer),
+    drip.prune_events_batch(timestamptz, timestamptz, bigint, integer), drip.prune_contact_sends(),
     drip.route_events(text, bigint[], text[], date, bigint[], boolean, regclass, text[], bigint[]),
     drip.anniversary_events(date, regclass), drip.judge_batch(bigint[], timestamptz, regclass),
+    drip.cap_claim(bigint[], timestamptz, regclass), drip.cap_release(bigint, timestamptz, integer, regclass),
     drip.exit_enrollments(bigint[], text, regclass)
     to drip_runner;
 
 -- admins: everything a runner does, plus sequences and operator actions
 grant drip_runner to drip_admin;
-grant select, insert, update, delete on drip.sequences, drip.sequence_steps to drip_admin;
+grant select, insert, update, delete on drip.sequences, drip.sequence_steps, drip.topics, drip.frequency_caps,
+    drip.topic_unsubscribes, drip.step_variants to drip_admin;
 grant select on all tables in schema drip to drip_admin;
 grant update on drip.contacts to drip_admin;
 grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
     drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
-    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.enroll_matching(bigint) to drip_admin;
+    drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.enroll_matching(bigint),
+    drip.promote_variant(bigint), drip.save_variants(bigint, jsonb) to drip_admin;
 -- the web process (`pgdrip serve`): the return path's entry points, and the scanner list
-grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text),
-    drip.unsubscribe_target(text) to drip_admin;
+grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text, text),
+    drip.unsubscribe_target(text), drip.unsubscribe_topics(text) to drip_admin;
 grant select, insert, update, delete on drip.bot_user_agents to drip_admin;
 -- the admin pages (`pgdrip serve`, /admin/): sessions, forms, lists and actions
 grant select, insert, update, delete on drip.admin_sessions to drip_admin;

@@ -202,9 +202,9 @@ def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | 
 
 
 def _register() -> None:
-    from .commands import apply, campaigns, cron, demo, journeys, operate, sequences
+    from .commands import apply, audience, campaigns, cron, demo, experiments, journeys, operate, sequences
 
-    for module in (apply, campaigns, cron, demo, journeys, operate, sequences):
+    for module in (apply, audience, campaigns, cron, demo, experiments, journeys, operate, sequences):
         module.register(main)
 
 

@@ -196,3 +196,36 @@ ADD_EVENT = ("insert into drip.events (contact_id, name, key, payload) "
 EVENT_ENROLLMENTS = ("select count(*) as n from drip.enrollments "
                      "where contact_id = %(contact)s and event_id = %(id)s")
 ENROLL_MATCHING = "select drip.enroll_matching(%(id)s) as n"
+
+# protecting the audience: topics and caps (behaviours 23-24)
+TOPICS = ("select t.id, t.name, t.description, "
+          "(select count(*) from drip.sequences s where s.topic_id = t.id) as sequences, "
+          "(select count(*) from drip.topic_unsubscribes u where u.topic_id = t.id) as unsubscribed "
+          "from drip.topics t order by lower(t.name)")
+ADD_TOPIC = "insert into drip.topics (name, description) values (%(name)s, %(description)s) returning id"
+REMOVE_TOPIC = "delete from drip.topics where id = %(id)s returning id"
+TOPIC_UNSUBSCRIBE = ("insert into drip.topic_unsubscribes (contact_id, topic_id, via) values (%(contact)s, %(topic)s, "
+                     "'cli') on conflict do nothing returning contact_id")
+TOPIC_RESUBSCRIBE = ("delete from drip.topic_unsubscribes where contact_id = %(contact)s and topic_id = %(topic)s "
+                     "returning contact_id")
+TOPIC_ID = ("select id from drip.topics where (%(key)s ~ '^[0-9]{1,18}$' and id = %(key)s::bigint) "
+            "or lower(name) = lower(%(key)s) order by id limit 1")
+CAPS = "select id, max_messages, per from drip.frequency_caps order by per, id"
+ADD_CAP = "insert into drip.frequency_caps (max_messages, per) values (%(max)s, %(per)s::interval) returning id"
+REMOVE_CAP = "delete from drip.frequency_caps where id = %(id)s returning id"
+
+# experiments (behaviour 25)
+SAVE_VARIANTS = "select * from drip.save_variants(%(id)s, %(variants)s)"
+VARIANTS = ("select v.id, v.step_id, st.sequence_id, st.step_order, v.name, v.weight, v.active, v.subject, "
+            "st.control_weight from drip.step_variants v join drip.sequence_steps st on st.id = v.step_id "
+            "where (%(step)s::bigint is null or v.step_id = %(step)s) "
+            "and (%(sequence)s::bigint is null or st.sequence_id = %(sequence)s) "
+            "order by st.sequence_id, st.step_order, v.id")
+ADD_VARIANT = ("insert into drip.step_variants (step_id, name, subject, html_body, weight) "
+               "values (%(step)s, %(name)s, %(subject)s, %(html_body)s, %(weight)s) returning id")
+SET_VARIANT_ACTIVE = "update drip.step_variants set active = %(active)s where id = %(id)s returning id"
+PROMOTE_VARIANT = "select drip.promote_variant(%(id)s) as step_id"
+VARIANT_REPORT = ("select st.sequence_id, st.step_order, r.* from drip.variant_report r "
+                  "join drip.sequence_steps st on st.id = r.step_id "
+                  "where (%(sequence)s::bigint is null or st.sequence_id = %(sequence)s) "
+                  "order by st.sequence_id, st.step_order, r.variant_id nulls first")

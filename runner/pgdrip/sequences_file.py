@@ -19,15 +19,19 @@ CONDITION = (dict, str)
 SEQUENCE_KEYS = {"name": str, "description": str, "trigger_type": str, "trigger_value": str, "active": bool,
                  "time_zone": str, "send_window_start": (str, time), "send_window_end": (str, time),
                  "send_days": list, "exit_trigger_type": str, "exit_trigger_value": str, "reentry": str,
-                 "entry_condition": CONDITION, "exit_condition": CONDITION, "step": list}
+                 "entry_condition": CONDITION, "exit_condition": CONDITION, "message_class": str, "topic": str,
+                 "priority": int, "holdout_percent": (int, float), "step": list}
 # the settings drip.save_sequence takes besides the name; a key the file leaves out is not sent, so
 # the database keeps its value (or, for a new sequence, takes drip.sequence_defaults())
 SETTINGS = ("description", "trigger_value", "active", "time_zone", "send_window_start", "send_window_end",
-            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry", "entry_condition", "exit_condition")
+            "send_days", "exit_trigger_type", "exit_trigger_value", "reentry", "entry_condition", "exit_condition",
+            "message_class", "topic", "priority", "holdout_percent")
 STEP_KEYS = {"key": str, "delay_hours": (int, float), "subject": str, "html_body": str, "active": bool,
-             "send_if": CONDITION, "wait_for_event": str}
+             "send_if": CONDITION, "wait_for_event": str, "control_weight": int, "variant": list}
 # step keys sent only when the file gives them (drip.save_steps keeps the others' values)
-STEP_OPTIONAL = ("send_if", "wait_for_event")
+STEP_OPTIONAL = ("send_if", "wait_for_event", "control_weight")
+# a step's [[sequence.step.variant]] tables (drip.save_variants matches them by name)
+VARIANT_KEYS = {"name": str, "subject": str, "html_body": str, "weight": int, "active": bool}
 
 
 class LineMap:
@@ -71,6 +75,7 @@ class StepSpec:
     active: bool = True
     key: str | None = None  # an identity that survives reordering (drip.save_steps)
     optional: dict = field(default_factory=dict)  # the STEP_OPTIONAL keys the file gives
+    variants: list[dict] | None = None  # its [[sequence.step.variant]] tables, when it has any
 
     def as_json(self) -> dict:
         return {"key": self.key, "delay_hours": str(self.delay_hours), "subject": self.subject,
@@ -142,9 +147,17 @@ def load(path: Path) -> tuple[list[SequenceSpec], LineMap]:
             for key in ("subject", "html_body"):
                 if key not in step:
                     raise FileError(f"{path}:{lines.line(i, j)}: {key}: required in every [[sequence.step]]")
+            for v, variant in enumerate(step.get("variant", [])):
+                for key, value in variant.items():
+                    if key not in VARIANT_KEYS or not isinstance(value, VARIANT_KEYS[key]):
+                        raise fail(i, j, key, f"variant {v + 1}: unknown key or wrong type "
+                                              f"(use {', '.join(sorted(VARIANT_KEYS))})")
+                for key in ("name", "subject", "html_body"):
+                    if key not in variant:
+                        raise fail(i, j, "variant", f"variant {v + 1}: {key} is required")
             spec.steps.append(StepSpec(Decimal(str(step.get("delay_hours", 0))), step["subject"], step["html_body"],
                                        step.get("active", True), step.get("key"),
-                                       {k: step[k] for k in STEP_OPTIONAL if k in step}))
+                                       {k: step[k] for k in STEP_OPTIONAL if k in step}, step.get("variant")))
         specs.append(spec)
     return specs, lines
 
@@ -178,12 +191,20 @@ def _apply_one(conn: psycopg.Connection, spec: SequenceSpec) -> list[str]:
         changes = [f"+ sequence {spec.name!r} ({len(spec.steps)} step(s))"]
     else:
         after = conn.execute(queries.SEQUENCE, {"id": seq_id}).fetchone()
-        diff = [k for k in ("trigger_type", *SETTINGS) if before[k] != after[k]]
+        # a topic is given by name and kept as topic_id
+        diff = [k for k in ("trigger_type", *SETTINGS)
+                if before[k if k != "topic" else "topic_id"] != after[k if k != "topic" else "topic_id"]]
         changes = [f"~ sequence {spec.name!r}: {', '.join(diff)}"] if diff else []
     rows = conn.execute(queries.SAVE_STEPS, {"id": seq_id, "steps": Jsonb([st.as_json() for st in spec.steps])}
                         ).fetchall()
     if before is not None:
         changes += [line for row in rows if (line := describe_step_change(spec.name, row))]
+    by_order = {row["new_order"]: row["step_id"] for row in rows}
+    for order, step in enumerate(spec.steps, 1):
+        if step.variants is not None:
+            for row in conn.execute(queries.SAVE_VARIANTS, {"id": by_order[order], "variants": Jsonb(step.variants)}):
+                if row["action"] != "unchanged" and before is not None:
+                    changes.append(f"~ sequence {spec.name!r} step {order} variant {row['name']!r}: {row['action']}")
     return changes
 
 

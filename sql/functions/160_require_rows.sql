@@ -11,14 +11,16 @@ declare
     v_locked bigint;
     v_missing bigint;
 begin
-    if p_table is null or p_table not in ('contacts', 'tags', 'groups') then
-        raise exception 'require_rows checks contacts, tags or groups, not %', coalesce(p_table, 'NULL')
+    if p_table is null or p_table not in ('contacts', 'tags', 'groups', 'topics') then
+        raise exception 'require_rows checks contacts, tags, groups or topics, not %', coalesce(p_table, 'NULL')
             using errcode = '22023', column = 'p_table', detail = 'field: p_table';
     end if;
     if p_table = 'contacts' then
         select count(*) into v_locked from (select from drip.contacts r where r.id = any (p_ids) for key share) l;
     elsif p_table = 'tags' then
         select count(*) into v_locked from (select from drip.tags r where r.id = any (p_ids) for key share) l;
+    elsif p_table = 'topics' then
+        select count(*) into v_locked from (select from drip.topics r where r.id = any (p_ids) for key share) l;
     else
         select count(*) into v_locked from (select from drip.groups r where r.id = any (p_ids) for key share) l;
     end if;

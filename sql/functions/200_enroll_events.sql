@@ -1,6 +1,7 @@
 -- drip.enroll_events(p_trigger_type text, p_contact_ids bigint[], p_values text[], p_occurrence date default null, p_sequence_ids bigint[] default null, p_near regclass default null, p_keys text[] default null, p_event_ids bigint[] default null) returns integer
 -- Set-based heart of enrollment: every (contact, value) event enrolls the contact, unless it is
--- unsubscribed or bounced, into each active sequence of that type whose value is NULL or
+-- bounced, or unsubscribed (from all mail, or from the sequence's topic) and the sequence is not
+-- transactional (behaviour 23), into each active sequence of that type whose value is NULL or
 -- matches (only those of p_sequence_ids, when given), within the sequence's re-entry rule and,
 -- where a sequence has one, its entry_condition judged for the contact now (behaviour 17).
 -- Values match case-insensitively for tags and event names; a segment's value is the sequence's
@@ -48,6 +49,9 @@ declare
     v_window_ends time[];
     v_days integer[];
     v_never boolean[];
+    v_transactional boolean[];
+    v_topics bigint[];
+    v_holdouts numeric[];
     v_conditions jsonb[];
     v_count integer := 0;
     v_added integer;
@@ -60,11 +64,12 @@ declare
     v_event_ids bigint[];
     -- $1 events' contacts, $2 their values, $3 occurrence, $4..$6 the sequences, $7 the trigger
     -- type, $8..$12 the sequences' zones, windows, days and re-entry, $13 $14 the events' keys and
-    -- ids; %1$s..%3$s the tables
+    -- ids, $15..$17 the sequences' class (transactional), topic and holdout share; %1$s..%3$s,
+    -- %5$s the tables
     -- (enrollments, contacts, pruned_enrollments), %4$s the conflict clause; the id given
     -- explicitly, as a Citus shard has no identity default, only the sequence
     v_insert constant text := $sql$
-        insert into %1$s (id, sequence_id, contact_id, next_step_due_at, occurrence, event_key, event_id)
+        insert into %1$s (id, sequence_id, contact_id, next_step_due_at, occurrence, event_key, event_id, holdout)
         overriding system value
         select distinct on (s.id, ev.contact_id, ev.key)
                nextval('drip.enrollments_id_seq'), s.id, ev.contact_id,
@@ -73,18 +78,25 @@ declare
                         else drip.local_instant($3::timestamp, coalesce(ev.time_zone, s.zone)) end
                    + s.first_delay * interval '1 hour',
                    coalesce(ev.time_zone, s.zone), s.window_start, s.window_end, s.days),
-               $3, ev.key, ev.event_id
-        from (select ev.contact_id, ev.value, ev.key, ev.event_id, c.time_zone
+               $3, ev.key, ev.event_id,
+               -- behaviour 25: the sequence's holdout share, chosen by contact (drip.holdout_share)
+               s.holdout_percent > 0 and drip.holdout_share(ev.contact_id, s.id) < s.holdout_percent
+        from (select ev.contact_id, ev.value, ev.key, ev.event_id, c.time_zone,
+                     c.unsubscribed_at is not null as unsubscribed
               from unnest($1, $2, $13, $14) as ev (contact_id, value, key, event_id)
-              join %2$s c on c.id = ev.contact_id and c.unsubscribed_at is null and c.bounced_at is null
+              join %2$s c on c.id = ev.contact_id and c.bounced_at is null
               offset 0) ev  -- each contact looked up once, whatever the number of sequences
-        join unnest($4, $5, $6, $8, $9, $10, $11, $12)
-             as s (id, trigger_value, first_delay, zone, window_start, window_end, days, never)
+        join unnest($4, $5, $6, $8, $9, $10, $11, $12, $15, $16, $17)
+             as s (id, trigger_value, first_delay, zone, window_start, window_end, days, never, transactional, topic_id,
+                   holdout_percent)
           on case when $7 = 'segment' then s.id::text = ev.value
                   when s.trigger_value is null then true
                   when $7 in ('tag_added', 'event') then lower(s.trigger_value) = lower(ev.value)
                   else s.trigger_value = ev.value end
-        where not exists (select from %1$s e
+             and (s.transactional or not ev.unsubscribed)
+        where (s.topic_id is null or s.transactional
+               or not exists (select from %5$s tu where tu.contact_id = ev.contact_id and tu.topic_id = s.topic_id))
+          and not exists (select from %1$s e
                           where e.sequence_id = s.id and e.contact_id = ev.contact_id and e.status = 'active'
                             and e.event_key is not distinct from ev.key)
           and ($3 is null
@@ -110,9 +122,11 @@ begin
            array_agg(s.time_zone order by s.id), array_agg(s.send_window_start order by s.id),
            array_agg(s.send_window_end order by s.id), array_agg(s.send_days_mask order by s.id),
            array_agg(s.reentry = 'never' order by s.id),
+           array_agg(s.message_class = 'transactional' order by s.id), array_agg(s.topic_id order by s.id),
+           array_agg(s.holdout_percent order by s.id),
            array_agg(case when s.trigger_type <> 'segment' then s.entry_condition end order by s.id)
     into v_sequence_ids, v_sequence_values, v_first_delays, v_zones, v_window_starts, v_window_ends, v_days, v_never,
-         v_conditions
+         v_transactional, v_topics, v_holdouts, v_conditions
     from drip.sequences s
     where s.active and s.trigger_type = p_trigger_type and (p_sequence_ids is null or s.id = any (p_sequence_ids));
     if v_sequence_ids is null or coalesce(cardinality(p_contact_ids), 0) = 0 then
@@ -144,18 +158,22 @@ begin
         end if;
         begin
             execute format(v_insert, v_enrollments, drip.local_table(p_near, 'contacts'),
-                           drip.local_table(p_near, 'pruned_enrollments'), '')
+                           drip.local_table(p_near, 'pruned_enrollments'), '',
+                           drip.local_table(p_near, 'topic_unsubscribes'))
                 using v_contacts, v_values, p_occurrence, drip.pick(v_sequence_ids, v_take),
                       drip.pick(v_sequence_values, v_take), drip.pick(v_first_delays, v_take), p_trigger_type,
                       drip.pick(v_zones, v_take), drip.pick(v_window_starts, v_take), drip.pick(v_window_ends, v_take),
-                      drip.pick(v_days, v_take), drip.pick(v_never, v_take), v_keys, v_event_ids;
+                      drip.pick(v_days, v_take), drip.pick(v_never, v_take), v_keys, v_event_ids,
+                      drip.pick(v_transactional, v_take), drip.pick(v_topics, v_take), drip.pick(v_holdouts, v_take);
         exception when unique_violation then
             execute format(v_insert, v_enrollments, drip.local_table(p_near, 'contacts'),
-                           drip.local_table(p_near, 'pruned_enrollments'), 'on conflict do nothing')
+                           drip.local_table(p_near, 'pruned_enrollments'), 'on conflict do nothing',
+                           drip.local_table(p_near, 'topic_unsubscribes'))
                 using v_contacts, v_values, p_occurrence, drip.pick(v_sequence_ids, v_take),
                       drip.pick(v_sequence_values, v_take), drip.pick(v_first_delays, v_take), p_trigger_type,
                       drip.pick(v_zones, v_take), drip.pick(v_window_starts, v_take), drip.pick(v_window_ends, v_take),
-                      drip.pick(v_days, v_take), drip.pick(v_never, v_take), v_keys, v_event_ids;
+                      drip.pick(v_days, v_take), drip.pick(v_never, v_take), v_keys, v_event_ids,
+                      drip.pick(v_transactional, v_take), drip.pick(v_topics, v_take), drip.pick(v_holdouts, v_take);
         end;
         get diagnostics v_added = row_count;
         v_count := v_count + v_added;

@@ -12,8 +12,9 @@ as $$
 declare
     c_sequence constant text[] := array['name', 'description', 'active', 'trigger_type', 'trigger_value', 'time_zone',
         'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry',
-        'entry_condition', 'exit_condition'];
-    c_step constant text[] := array['delay_hours', 'subject', 'html_body', 'active', 'send_if', 'wait_for_event'];
+        'entry_condition', 'exit_condition', 'message_class', 'topic_id', 'priority', 'holdout_percent'];
+    c_step constant text[] := array['delay_hours', 'subject', 'html_body', 'active', 'send_if', 'wait_for_event',
+                                    'control_weight'];
     v_result jsonb := '{"sequence": {}, "step": {}}'::jsonb;
     v_part text;
     v_name text;

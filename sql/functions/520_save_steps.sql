@@ -73,11 +73,13 @@ begin
                 using errcode = '22023', column = 'steps', detail = format('field: steps; step: %s', i);
         end if;
         select string_agg(k, ', ' order by k) into v_unknown from jsonb_object_keys(v_el) k
-        where k not in ('id', 'key', 'delay_hours', 'subject', 'html_body', 'active', 'send_if', 'wait_for_event');
+        where k not in ('id', 'key', 'delay_hours', 'subject', 'html_body', 'active', 'send_if', 'wait_for_event',
+                        'control_weight');
         if v_unknown is not null then
             raise exception 'unknown step field(s): %', v_unknown
                 using errcode = '22023', column = 'steps', detail = format('field: steps; step: %s', i),
-                      hint = 'A step has id, key, delay_hours, subject, html_body, active, send_if and wait_for_event.';
+                      hint = 'A step has id, key, delay_hours, subject, html_body, active, send_if, wait_for_event '
+                             'and control_weight.';
         end if;
         nw_id := nw_id || (case when v_el ? 'id' and jsonb_typeof(v_el -> 'id') = 'number'
                                 then (v_el ->> 'id')::bigint end);
@@ -193,10 +195,11 @@ begin
             end if;
             if nw_match[i] is null then
                 insert into drip.sequence_steps (sequence_id, step_order, key, delay_hours, subject, html_body, active,
-                                                 send_if, wait_for_event)
+                                                 send_if, wait_for_event, control_weight)
                 values (p_sequence_id, i, nw_key[i], coalesce((v_el ->> 'delay_hours')::numeric, 0),
                         v_el ->> 'subject', v_el ->> 'html_body', coalesce((v_el ->> 'active')::boolean, true),
-                        nullif(v_el -> 'send_if', 'null'), v_el ->> 'wait_for_event');
+                        nullif(v_el -> 'send_if', 'null'), v_el ->> 'wait_for_event',
+                        coalesce((v_el ->> 'control_weight')::integer, 1));
             else
                 -- send_if and wait_for_event left out keep their values
                 update drip.sequence_steps st
@@ -208,7 +211,8 @@ begin
                     active = coalesce((v_el ->> 'active')::boolean, true),
                     send_if = case when v_el ? 'send_if' then nullif(v_el -> 'send_if', 'null') else st.send_if end,
                     wait_for_event = case when v_el ? 'wait_for_event' then v_el ->> 'wait_for_event'
-                                          else st.wait_for_event end
+                                          else st.wait_for_event end,
+                    control_weight = coalesce((v_el ->> 'control_weight')::integer, st.control_weight)
                 where st.id = ex_id[nw_match[i]];
             end if;
         exception when others then

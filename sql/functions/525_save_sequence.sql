@@ -2,8 +2,10 @@
 -- Creates (p_id NULL) or updates a sequence from JSON, as the admin pages' form sends it: the
 -- settings in p_sequence (name, description, active, trigger_type, trigger_value, time_zone,
 -- send_window_start, send_window_end, send_days, exit_trigger_type, exit_trigger_value,
--- reentry, entry_condition, exit_condition; values may be strings, an empty string is NULL, a
--- condition may be given as JSON text; a key left out keeps its value, or
+-- reentry, entry_condition, exit_condition, message_class, topic_id (or topic, its name), priority,
+-- holdout_percent;
+-- values may be strings, an empty string is NULL, a condition may be given as JSON text; a key
+-- left out keeps its value, or
 -- the default for a new sequence, drip.sequence_defaults()), then the steps through
 -- drip.save_steps when p_steps is given. A name is kept without surrounding blanks. An update
 -- that changes nothing writes nothing.
@@ -17,7 +19,7 @@ as $$
 declare
     c_keys constant text[] := array['name', 'description', 'active', 'trigger_type', 'trigger_value', 'time_zone',
         'send_window_start', 'send_window_end', 'send_days', 'exit_trigger_type', 'exit_trigger_value', 'reentry',
-        'entry_condition', 'exit_condition'];
+        'entry_condition', 'exit_condition', 'message_class', 'topic_id', 'topic', 'priority', 'holdout_percent'];
     v_clean jsonb := '{}'::jsonb;
     v_key text;
     v_value jsonb;
@@ -42,6 +44,17 @@ begin
             v_value := to_jsonb(btrim(v_value #>> '{}'));
         elsif v_key in ('entry_condition', 'exit_condition') and jsonb_typeof(v_value) = 'string' then
             v_value := drip.json_text(v_value #>> '{}', v_key);
+        elsif v_key = 'topic' then
+            -- a topic by its name (case-insensitive), as a sequences file gives it
+            v_key := 'topic_id';
+            if v_value <> 'null' then
+                v_value := (select to_jsonb(t.id) from drip.topics t where lower(t.name) = lower(v_value #>> '{}'));
+                if v_value is null then
+                    raise exception 'topic % does not exist', left(p_sequence ->> 'topic', 60)
+                        using errcode = '23503', column = 'topic', detail = 'field: topic',
+                              hint = 'Create it first: pgdrip topics add NAME (or insert into drip.topics).';
+                end if;
+            end if;
         end if;
         begin
             perform jsonb_populate_record(null::drip.sequences, jsonb_build_object(v_key, v_value));
@@ -50,6 +63,8 @@ begin
                     case when v_key = 'active' then 'true or false'
                          when v_key like 'send_window_%' then 'a time of day like 09:00'
                          when v_key = 'send_days' then 'a list of ISO weekdays, 1 (Monday) to 7 (Sunday)'
+                         when v_key in ('priority', 'topic_id') then 'a whole number'
+                         when v_key = 'holdout_percent' then 'a number from 0 to 50'
                          else 'text' end,
                     left(v_value::text, 60)
                 using errcode = '22023', column = v_key, detail = 'field: ' || v_key;
@@ -61,11 +76,12 @@ begin
         v_row := jsonb_populate_record(null::drip.sequences, (drip.sequence_defaults() -> 'sequence') || v_clean);
         insert into drip.sequences (name, description, active, trigger_type, trigger_value, time_zone,
                                     send_window_start, send_window_end, send_days, exit_trigger_type,
-                                    exit_trigger_value, reentry, entry_condition, exit_condition)
+                                    exit_trigger_value, reentry, entry_condition, exit_condition, message_class,
+                                    topic_id, priority, holdout_percent)
         values (v_row.name, v_row.description, v_row.active, v_row.trigger_type, v_row.trigger_value,
                 v_row.time_zone, v_row.send_window_start, v_row.send_window_end, v_row.send_days,
                 v_row.exit_trigger_type, v_row.exit_trigger_value, v_row.reentry, v_row.entry_condition,
-                v_row.exit_condition)
+                v_row.exit_condition, v_row.message_class, v_row.topic_id, v_row.priority, v_row.holdout_percent)
         returning id into v_id;
     else
         select * into v_row from drip.sequences s where s.id = p_id for update;
@@ -82,7 +98,9 @@ begin
             send_window_start = v_row.send_window_start, send_window_end = v_row.send_window_end,
             send_days = v_row.send_days, exit_trigger_type = v_row.exit_trigger_type,
             exit_trigger_value = v_row.exit_trigger_value, reentry = v_row.reentry,
-            entry_condition = v_row.entry_condition, exit_condition = v_row.exit_condition
+            entry_condition = v_row.entry_condition, exit_condition = v_row.exit_condition,
+            message_class = v_row.message_class, topic_id = v_row.topic_id, priority = v_row.priority,
+            holdout_percent = v_row.holdout_percent
         where s.id = p_id and v_row is distinct from v_old;
         v_id := p_id;
     end if;
@@ -105,10 +123,12 @@ declare
 begin
     insert into drip.sequences (name, description, active, trigger_type, trigger_value, time_zone,
                                 send_window_start, send_window_end, send_days, exit_trigger_type,
-                                exit_trigger_value, reentry, entry_condition, exit_condition)
+                                exit_trigger_value, reentry, entry_condition, exit_condition, message_class, topic_id,
+                                priority, holdout_percent)
     select coalesce(p_name, left('Copy of ' || s.name, 200)), s.description, false, s.trigger_type, s.trigger_value,
            s.time_zone, s.send_window_start, s.send_window_end, s.send_days, s.exit_trigger_type,
-           s.exit_trigger_value, s.reentry, s.entry_condition, s.exit_condition
+           s.exit_trigger_value, s.reentry, s.entry_condition, s.exit_condition, s.message_class, s.topic_id,
+           s.priority, s.holdout_percent
     from drip.sequences s where s.id = p_id
     returning id into v_id;
     if v_id is null then

@@ -10,18 +10,21 @@ declare
     v_folded integer;
 begin
     with doubled as (
-        select x.step_id, x.day from drip.step_stats x group by x.step_id, x.day having count(*) > 1
+        select x.step_id, x.variant_id, x.day from drip.step_stats x
+        group by x.step_id, x.variant_id, x.day having count(*) > 1
     ), gone as (
         delete from drip.step_stats x using doubled d
-        where x.step_id = d.step_id and x.day = d.day
+        where x.step_id = d.step_id and x.variant_id is not distinct from d.variant_id and x.day = d.day
         returning x.*
     ), folded as (
-        insert into drip.step_stats (step_id, day, contact_id, queued, sent, failed, cancelled, clicks, bot_clicks,
-                                     unique_clickers, unsubscribes, skipped)
-        select g.step_id, g.day, min(g.contact_id), sum(g.queued), sum(g.sent), sum(g.failed), sum(g.cancelled),
-               sum(g.clicks), sum(g.bot_clicks), sum(g.unique_clickers), sum(g.unsubscribes), sum(g.skipped)
+        insert into drip.step_stats (step_id, variant_id, day, contact_id, queued, sent, failed, cancelled, clicks,
+                                     bot_clicks, unique_clickers, unsubscribes, skipped, cap_deferred,
+                                     topic_unsubscribes, held_out)
+        select g.step_id, g.variant_id, g.day, min(g.contact_id), sum(g.queued), sum(g.sent), sum(g.failed),
+               sum(g.cancelled), sum(g.clicks), sum(g.bot_clicks), sum(g.unique_clickers), sum(g.unsubscribes),
+               sum(g.skipped), sum(g.cap_deferred), sum(g.topic_unsubscribes), sum(g.held_out)
         from gone g
-        group by g.step_id, g.day
+        group by g.step_id, g.variant_id, g.day
     )
     select count(*) into v_folded from gone;
     return v_folded;

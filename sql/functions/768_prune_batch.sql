@@ -109,3 +109,66 @@ begin
 end
 $$;
 revoke all on function drip.prune_clicks_batch(timestamptz, timestamptz, bigint, integer) from public;
+
+-- drip.prune_events_batch(p_cutoff timestamptz, p_after_at timestamptz, p_after_id bigint, p_limit integer, out deleted integer, out last_at timestamptz, out last_id bigint, out done boolean)
+-- The same for the application's events, by (occurred_at, id), except the event that enrolled
+-- an active enrollment (its payload fills {{event.X}} tags).
+create or replace function drip.prune_events_batch(
+    p_cutoff timestamptz, p_after_at timestamptz, p_after_id bigint, p_limit integer,
+    out deleted integer, out last_at timestamptz, out last_id bigint, out done boolean
+)
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_ids bigint[];
+    v_contacts bigint[];
+    v_keep bigint[];
+    v_picked integer;
+begin
+    -- events_time: events by (occurred_at, id)
+    select array_agg(v.id order by v.occurred_at, v.id), array_agg(v.contact_id order by v.occurred_at, v.id),
+           count(*), max(v.occurred_at)
+    into v_ids, v_contacts, v_picked, last_at
+    from (select v.id, v.contact_id, v.occurred_at from drip.events v
+          where v.occurred_at < p_cutoff and (v.occurred_at, v.id) > (p_after_at, p_after_id)
+          order by v.occurred_at, v.id
+          limit p_limit) v;
+    last_id := v_ids[cardinality(v_ids)];
+    done := v_picked < p_limit;
+    -- the ones an active enrollment reads, found first (Citus plans no anti-join of an array with
+    -- two distributed tables)
+    select array_agg(e.event_id) into v_keep
+    from drip.enrollments e
+    where e.contact_id = any (v_contacts) and e.event_id = any (v_ids) and e.status = 'active';
+    delete from drip.events v where v.id = any (v_ids) and v.id <> all (coalesce(v_keep, '{}'));
+    get diagnostics deleted = row_count;
+end
+$$;
+revoke all on function drip.prune_events_batch(timestamptz, timestamptz, bigint, integer) from public;
+
+-- drip.prune_contact_sends() returns integer
+-- The caps' memory (drip.contact_sends) no cap can still count: older than the longest cap's
+-- period, or all of it when there is no cap.
+create or replace function drip.prune_contact_sends() returns integer
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_per interval := (select max(c.per) from drip.frequency_caps c);
+    v_before timestamptz := now() - v_per;
+    v_deleted integer;
+begin
+    if v_per is null then
+        delete from drip.contact_sends;
+    else
+        -- a constant: Citus refuses now() in a distributed DELETE
+        delete from drip.contact_sends cs where cs.queued_at < v_before;
+    end if;
+    get diagnostics v_deleted = row_count;
+    return v_deleted;
+end
+$$;
+revoke all on function drip.prune_contact_sends() from public;

@@ -66,6 +66,21 @@ begin
         end if;
         exit when v_done;
     end loop;
+    v_after := 0;
+    v_after_at := '-infinity'::timestamptz;
+    v_total := 0;
+    loop
+        select b.deleted, b.last_at, b.last_id, b.done into v_deleted, v_after_at, v_after, v_done
+        from drip.prune_events_batch(v_cutoff, v_after_at, v_after, v_batch) b;
+        commit;
+        v_total := v_total + v_deleted;
+        if v_deleted > 0 then
+            raise notice 'prune: % events deleted', v_total;
+        end if;
+        exit when v_done;
+    end loop;
+    v_deleted := drip.prune_contact_sends();
+    commit;
     perform pg_catalog.pg_advisory_unlock(7142009002);
 end
 $$;

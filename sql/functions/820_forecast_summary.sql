@@ -18,7 +18,8 @@ $$;
 
 -- view drip.sequence_report
 -- Per sequence: the step report's counters added up over its steps (queued, sent, failed,
--- cancelled, clicks, bot clicks, unsubscribes), for the admin pages' list and /metrics.
+-- cancelled, clicks, bot clicks, unsubscribes, skipped, held back by a cap, topic unsubscribes,
+-- held out), for the admin pages' list and /metrics.
 create or replace view drip.sequence_report as
 select s.id as sequence_id, s.name,
        coalesce(sum(x.queued), 0)::bigint as queued,
@@ -27,7 +28,11 @@ select s.id as sequence_id, s.name,
        coalesce(sum(x.cancelled), 0)::bigint as cancelled,
        coalesce(sum(x.clicks), 0)::bigint as clicks,
        coalesce(sum(x.bot_clicks), 0)::bigint as bot_clicks,
-       coalesce(sum(x.unsubscribes), 0)::bigint as unsubscribes
+       coalesce(sum(x.unsubscribes), 0)::bigint as unsubscribes,
+       coalesce(sum(x.skipped), 0)::bigint as skipped,
+       coalesce(sum(x.cap_deferred), 0)::bigint as cap_deferred,
+       coalesce(sum(x.topic_unsubscribes), 0)::bigint as topic_unsubscribes,
+       coalesce(sum(x.held_out), 0)::bigint as held_out
 from drip.sequences s
 left join drip.sequence_steps st on st.sequence_id = s.id
 left join drip.step_stats x on x.step_id = st.id

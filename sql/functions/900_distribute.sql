@@ -13,13 +13,15 @@ declare
     -- contact-scoped, co-located with drip.contacts (listed in the order they are laid out)
     v_distributed constant text[] := array['contacts', 'contact_tags', 'group_members', 'purchases', 'link_clicks',
         'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'events', 'segment_members',
-        'shard_keys'];
-    v_reference constant text[] := array['time_zones', 'tags', 'groups', 'sequences', 'sequence_steps', 'sweeps', 'runners',
+        'topic_unsubscribes', 'contact_sends', 'shard_keys'];
+    v_reference constant text[] := array['time_zones', 'tags', 'groups', 'topics', 'frequency_caps', 'sequences',
+        'sequence_steps', 'step_variants', 'sweeps', 'runners',
         'mail_settings', 'send_rate', 'bot_user_agents', 'admin_sessions'];
     -- the triggers whose work foreign keys do on Citus (they query other tables from a shard)
     v_replaced constant text[] := array['contact_tags__check_refs_insert', 'contact_tags__check_refs_update',
         'group_members__check_refs_insert', 'group_members__check_refs_update', 'contacts__forget',
-        'tags__forget', 'groups__forget', 'sequences__protect', 'events__check_refs_insert', 'events__check_refs_update'];
+        'tags__forget', 'groups__forget', 'sequences__protect', 'events__check_refs_insert', 'events__check_refs_update',
+        'topic_unsubscribes__check_refs_insert', 'topic_unsubscribes__check_refs_update', 'topics__forget'];
     v_table text;
     v_count integer := 0;
 begin
@@ -89,6 +91,7 @@ begin
     end loop;
     perform drip.add_foreign_key('contact_tags', 'tag_id', 'tags', 'on delete cascade');
     perform drip.add_foreign_key('group_members', 'group_id', 'groups', 'on delete cascade');
+    perform drip.add_foreign_key('topic_unsubscribes', 'topic_id', 'topics', 'on delete cascade');
     perform drip.add_foreign_key('enrollments', 'sequence_id', 'sequences', '');
     foreach v_table in array v_replaced loop
         perform drip.drop_triggers(null, v_table);

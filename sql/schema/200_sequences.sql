@@ -31,8 +31,18 @@ create table drip.sequences (
     -- kept by sequences__validate: a write to anything else never evaluates them
     entry_sources text[],
     exit_sources text[],
+    -- behaviour 23: receipts ('transactional') or the rest ('marketing'), and the topic
+    message_class text not null default 'marketing'
+        constraint sequences_message_class_check check (message_class in ('marketing', 'transactional')),
+    topic_id bigint,
+    -- behaviour 24: under a cap, a contact's higher-priority mail goes first
+    priority int not null default 0,
+    -- behaviour 25: the share of contacts (by contact, deterministically) who get no mail, to compare
+    holdout_percent numeric not null default 0
+        constraint sequences_holdout_percent_check check (holdout_percent >= 0 and holdout_percent <= 50),
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );
 create index sequences_trigger on drip.sequences (trigger_type) where active;
 create index sequences_exit_trigger on drip.sequences (exit_trigger_type) where exit_trigger_type is not null;
+create index sequences_topic on drip.sequences (topic_id) where topic_id is not null;

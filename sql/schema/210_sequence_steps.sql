@@ -28,6 +28,9 @@ create table drip.sequence_steps (
     send_if jsonb,
     wait_for_event text,
     -- whether subject or body has {{attribute.X}} or {{event.X}} tags (drip.render_fields runs only then)
+    -- behaviour 25: the weight of the step's own content when it has variants (0: only variants)
+    control_weight int not null default 1
+        constraint sequence_steps_control_weight_check check (control_weight >= 0),
     field_tags boolean not null generated always as (
         subject ~* '\{\{\s*(attribute|event)\.' or html_body ~* '\{\{\s*(attribute|event)\.') stored,
     unique (sequence_id, step_order)

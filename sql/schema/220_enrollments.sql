@@ -22,7 +22,9 @@ create table drip.enrollments (
     -- event sequences: the key of the event that enrolled the contact, and that event (its payload
     -- fills {{event.X}} tags)
     event_key text,
-    event_id bigint
+    event_id bigint,
+    -- behaviour 25: in the sequence's holdout group: goes through the steps, is sent nothing
+    holdout boolean not null default false
 );
 -- At most one active enrollment per (sequence, contact), whatever the concurrency; for event
 -- sequences per (sequence, contact, event key), a NULL key being one key value.
@@ -36,4 +38,6 @@ create index enrollments_due on drip.enrollments (next_step_due_at, id) where st
 create index enrollments_contact on drip.enrollments (contact_id) where status = 'active';
 -- every enrollment of a (sequence, contact), whatever its status: reentry = 'never' looks here
 create index enrollments_sequence_contact on drip.enrollments (sequence_id, contact_id);
+-- dispatch takes its featured statement while some active enrollment is held out
+create index enrollments_holdout on drip.enrollments (id) where holdout and status = 'active';
 alter table drip.enrollments set (autovacuum_vacuum_scale_factor = 0.05, fillfactor = 90);

@@ -27,7 +27,9 @@ create table drip.outbox (
     message_id text not null default '<' || gen_random_uuid() || '@pgdrip>',
     -- queued: when the row may next be tried; sending: when its lease runs out
     next_attempt_at timestamptz not null default now(),
-    locked_by text
+    locked_by text,
+    -- behaviour 25: the variant sent (drip.step_variants); NULL: the step's own content
+    variant_id bigint
 );
 -- One outbox row per (enrollment, step), whatever the concurrency.
 create unique index outbox_enrollment_step on drip.outbox (enrollment_id, step_id);

@@ -17,6 +17,13 @@ create table drip.step_stats (
     unique_clickers bigint not null default 0,
     unsubscribes bigint not null default 0,
     -- steps whose send_if was false (behaviour 19): nothing queued
-    skipped bigint not null default 0
+    skipped bigint not null default 0,
+    -- steps a frequency cap held back (behaviour 24), each time; and unsubscribes from one topic
+    cap_deferred bigint not null default 0,
+    topic_unsubscribes bigint not null default 0,
+    -- behaviour 25: the arm the counts are of (NULL: the step's own content), and steps not sent
+    -- because the enrollment is held out
+    variant_id bigint,
+    held_out bigint not null default 0
 );
 create index step_stats_step on drip.step_stats (step_id);

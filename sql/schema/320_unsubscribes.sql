@@ -6,6 +6,8 @@ create table drip.unsubscribes (
     enrollment_id bigint,
     step_id bigint,
     unsubscribed_at timestamptz not null default now(),
-    via text not null
+    via text not null,
+    -- the topic the contact left (behaviour 23); NULL: all mail
+    topic_id bigint
 );
 create index unsubscribes_contact on drip.unsubscribes (contact_id);

@@ -15,4 +15,6 @@ create table drip.events (
 );
 -- conditions ({"event": ...}) and waits look a contact's events up by name and time
 create index events_contact_name on drip.events (contact_id, lower(name), occurred_at);
+-- drip.prune walks events by time
+create index events_time on drip.events (occurred_at, id);
 alter table drip.events set (autovacuum_vacuum_scale_factor = 0.05);

@@ -36,6 +36,11 @@ begin
             using errcode = '22023', column = 'key', detail = 'field: key',
                   hint = 'Give each step a short stable name, such as ''welcome'' or ''day-2''.';
     end if;
+    if new.control_weight is null or new.control_weight < 0 then
+        raise exception 'control_weight must be 0 or more, not %', coalesce(new.control_weight::text, 'NULL')
+            using errcode = '22023', column = 'control_weight', detail = 'field: control_weight',
+                  hint = 'The weight of the step''s own content beside its variants (0: only the variants).';
+    end if;
     if new.send_if = 'null'::jsonb then
         new.send_if := null;
     end if;

@@ -2,8 +2,8 @@
 -- Refuses an empty name, an unknown trigger type or a trigger value it cannot match, an unknown
 -- time zone, a half or backwards send window, weekdays outside 1-7, a malformed goal or re-entry
 -- rule, a malformed entry or exit condition (drip.check_condition), a segment without its
--- entry_condition. Writes the zone as the server names it, the weekdays sorted, and what each
--- condition reads (entry_sources, exit_sources).
+-- entry_condition, an unknown message class or topic. Writes the zone as the server names it, the
+-- weekdays sorted, and what each condition reads (entry_sources, exit_sources).
 create or replace function drip.tg_sequences__validate() returns trigger
 language plpgsql
 set search_path = ''
@@ -62,6 +62,27 @@ begin
         raise exception 'a segment sequence needs an entry_condition: who belongs to the segment'
             using errcode = '22023', column = 'entry_condition', detail = 'field: entry_condition',
                   hint = 'For example {"attribute": "plan", "equals": "pro"}.';
+    end if;
+    if new.message_class is null or new.message_class not in ('marketing', 'transactional') then
+        raise exception 'message_class must be marketing or transactional, not %',
+                coalesce(quote_literal(left(new.message_class, 60)), 'NULL')
+            using errcode = '22023', column = 'message_class', detail = 'field: message_class',
+                  hint = 'transactional: receipts and account mail, sent even to unsubscribed contacts and never capped.';
+    end if;
+    if new.topic_id is not null and not exists (select from drip.topics t where t.id = new.topic_id) then
+        raise exception 'topic % does not exist', new.topic_id
+            using errcode = '23503', column = 'topic_id', detail = 'field: topic_id',
+                  hint = 'Insert the topic into drip.topics first, or leave topic_id NULL for the general list.';
+    end if;
+    if new.holdout_percent is null or new.holdout_percent < 0 or new.holdout_percent > 50 then
+        raise exception 'holdout_percent must be between 0 and 50, not %', coalesce(new.holdout_percent::text, 'NULL')
+            using errcode = '22023', column = 'holdout_percent', detail = 'field: holdout_percent',
+                  hint = 'The share of contacts sent nothing, to compare with (0: none; 10 is common).';
+    end if;
+    if new.priority is null then
+        raise exception 'priority must be a whole number'
+            using errcode = '22023', column = 'priority', detail = 'field: priority',
+                  hint = 'Higher goes first when a frequency cap allows only some of a contact''s mail; 0 by default.';
     end if;
     new.entry_sources := drip.check_condition(new.entry_condition, 'entry_condition', false);
     new.exit_sources := drip.check_condition(new.exit_condition, 'exit_condition', true);

@@ -89,7 +89,8 @@ def test_report_and_prune_from_the_command_line(dsn, db):
     db.execute("call drip.dispatch_due()")
     rows = json.loads(pgdrip("report", "--json", dsn=dsn).stdout)
     assert rows == [{"sequence": "Hi", "step_order": 1, "queued": 1, "sent": 0, "failed": 0, "cancelled": 0,
-                     "clicks": 0, "bot_clicks": 0, "unique_clickers": 0, "unsubscribes": 0, "sequence_id": seq,
+                     "clicks": 0, "bot_clicks": 0, "unique_clickers": 0, "unsubscribes": 0, "skipped": 0,
+                     "cap_deferred": 0, "topic_unsubscribes": 0, "held_out": 0, "sequence_id": seq,
                      "step_id": rows[0]["step_id"]}]
     assert "QUEUED" in pgdrip("report", dsn=dsn).stdout
     db.execute("update drip.outbox set status = 'sent', created_at = now() - interval '100 days'")

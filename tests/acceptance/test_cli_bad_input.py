@@ -14,6 +14,19 @@ FILES = {"latin1.toml": b'[[sequence]]\nname = "Caf\xe9"\ntrigger_type = "tag_ad
 NOT_UTF8_BRAND = {"PGDRIP_BRAND_HEADER": "{dir}/brand-latin1.html"}
 
 CASES = [
+    (["topics", "list", "--dsn", "host=127.0.0.1 port=1 connect_timeout=1"], "cannot connect"),
+    (["topics", "add", ""], "topic name"),
+    (["topics", "remove", "nope"], "no topic with id or name"),
+    (["topics", "unsubscribe", "nobody@example.com", "x"], "no contact with id or email"),
+    (["topics", "resubscribe", "nobody@example.com", "x"], "no contact with id or email"),
+    (["caps", "list", "--dsn", "host=127.0.0.1 port=1 connect_timeout=1"], "cannot connect"),
+    (["caps", "add", "0", "1 day"], "max_messages"),
+    (["caps", "remove", "987654"], "no cap with id"),
+    (["variants", "list", "--step", "abc"], "is not a valid integer"),
+    (["variants", "add", "987654", "B", "--subject", "s", "--html", "<p>b</p>"], "step 987654 does not exist"),
+    (["variants", "pause", "987654"], "no variant with id"),
+    (["variants", "activate", "987654"], "no variant with id"),
+    (["promote", "987654"], "variant 987654 does not exist"),
     (["event", "nobody@example.com", "x"], "no contact with id or email"),
     (["event", "1", "x", "--data", "{nope"], "not JSON"),
     (["enroll-matching", "abc"], "is not a valid integer"),

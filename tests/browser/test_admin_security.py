@@ -129,6 +129,19 @@ def test_metrics_come_from_the_database(server, db):
     assert re.search(r"^pgdrip_failed 1\.0$", text, re.M)
 
 
+def test_metrics_count_steps_held_back_by_a_cap(server, db):
+    seq = add_sequence(db, "tag_added", "news", name="News", steps=[(0, "one", "<p>1</p>")])
+    add_sequence(db, "tag_added", "news", name="Other", steps=[(0, "two", "<p>2</p>")])
+    db.execute("insert into drip.frequency_caps (max_messages, per) values (1, '1 day')")
+    tag(db, add_contact(db, "ada@example.com", "Ada"), add_tag(db, "news"))
+    db.execute("call drip.dispatch_due()")
+    text = httpx.get(server.url + "/metrics").text
+    figures = dict(re.findall(r"^(pgdrip_[a-z_]+(?:\{[^}]*\})?) (\S+)$", text, re.M))
+    held = sum(float(v) for k, v in figures.items() if k.startswith("pgdrip_cap_deferred_total"))
+    assert held == 1.0
+    assert f'pgdrip_cap_deferred_total{{sequence="News",sequence_id="{seq}"}}' in figures
+
+
 @pytest.mark.parametrize("env", [{"PGDRIP_METRICS": "off"}, {"PGDRIP_METRICS_ALLOW": "10.9.9.9"}])
 def test_metrics_can_be_turned_off_or_limited(dsn, tmp_home, env):
     with serving(dsn, tmp_home, env) as server:

@@ -15,6 +15,8 @@ STEP = ("insert into drip.sequence_steps (sequence_id, step_order, delay_hours, 
         "values ((select min(id) from drip.sequences), %s, %s, %s, %s)")
 CONTACT = "insert into drip.contacts (email, first_name, last_name) values (%s, %s, %s)"
 SETTING = "insert into drip.sequences (name, trigger_type, {}) values ('s', 'tag_added', %s)"
+VARIANT = "insert into drip.step_variants (step_id, name, subject, html_body, weight) values (%s, %s, %s, %s, %s)"
+FIRST_STEP = "first step"  # replaced by the base step's id
 
 REFERENCE = not_on_citus(reason="a foreign key refuses it there, with PostgreSQL's own message and no hint")
 
@@ -127,6 +129,25 @@ CASES = [
      "values ((select min(id) from drip.contacts), 'x', %s)", ("[1]",), "payload"),
     ("attributes not an object", "insert into drip.contacts (email, attributes) values ('at@example.com', %s)",
      ('"pro"',), "attributes"),
+    # protecting the audience (behaviours 23-24)
+    ("unknown message class", SETTING.format("message_class"), ("newsletter",), "message_class"),
+    ("unknown topic", SETTING.format("topic_id"), (987654,), "topic_id"),
+    ("NULL priority", SETTING.format("priority"), (None,), "priority"),
+    ("empty topic name", "insert into drip.topics (name) values (%s)", (" ",), "name"),
+    ("long topic description", "insert into drip.topics (name, description) values ('t', %s)", (LONG,),
+     "description"),
+    ("cap of no message", "insert into drip.frequency_caps (max_messages, per) values (%s, '1 day')", (0,),
+     "max_messages"),
+    ("cap over no time", "insert into drip.frequency_caps (max_messages, per) values (1, %s)", ("0 seconds",), "per"),
+    # experiments (behaviour 25)
+    ("holdout over half", SETTING.format("holdout_percent"), (51,), "holdout_percent"),
+    ("negative control weight", "insert into drip.sequence_steps (sequence_id, step_order, subject, html_body, "
+     "control_weight) values ((select min(id) from drip.sequences), 7, 's', '<p>b</p>', %s)", (-1,), "control_weight"),
+    ("variant of no step", VARIANT, (987654, "B", "s", "<p>b</p>", 1), "step_id"),
+    ("variant without a name", VARIANT, (FIRST_STEP, " ", "s", "<p>b</p>", 1), "name"),
+    ("variant weight 0", VARIANT, (FIRST_STEP, "B", "s", "<p>b</p>", 0), "weight"),
+    ("variant subject of two lines", VARIANT, (FIRST_STEP, "B", "a\nb", "<p>b</p>", 1), "subject"),
+    ("variant without a body", VARIANT, (FIRST_STEP, "B", "s", "", 1), "html_body"),
     # functions
     ("unknown prefab", "select drip.create_sequence_from_prefab(%s)", ("newsletter",), "p_prefab"),
     ("NULL prefab", "select drip.create_sequence_from_prefab(%s)", (None,), "p_prefab"),
@@ -143,7 +164,7 @@ CASES = [
 ]
 
 TABLES = ["contacts", "tags", "groups", "contact_tags", "group_members", "sequences", "sequence_steps",
-          "enrollments", "outbox", "bot_user_agents", "events"]
+          "enrollments", "outbox", "bot_user_agents", "events", "topics", "frequency_caps", "step_variants"]
 
 
 def snapshot(db) -> dict:
@@ -161,12 +182,16 @@ def test_refused_with_the_field_named_and_nothing_written(db, label, sql, params
     db.execute("insert into drip.tags (name) values ('base')")
     db.execute("insert into drip.groups (name) values ('base')")
     db.execute("insert into drip.contact_tags select c.id, t.id from drip.contacts c, drip.tags t")
+    db.execute("insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) "
+               "select id, 99, 'base', '<p>base</p>' from drip.sequences")
     before = snapshot(db)
     # the base rows' ids as values (Citus refuses subqueries in INSERT ... VALUES)
-    for table in ("sequences", "contacts", "tags", "groups"):
+    for table in ("sequences", "contacts", "tags", "groups", "sequence_steps"):
         first = f"(select min(id) from drip.{table})"
         if first in sql:
             sql = sql.replace(first, str(db.execute(f"select min(id) m from drip.{table}").fetchone()["m"]))
+    params = tuple(db.execute("select min(id) m from drip.sequence_steps").fetchone()["m"] if p == FIRST_STEP else p
+                   for p in params)
     with pytest.raises(psycopg.Error) as err:
         db.execute(sql, params)
     diag = err.value.diag

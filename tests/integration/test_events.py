@@ -234,3 +234,18 @@ def test_unknown_merge_tags_are_still_refused_and_field_tags_are_not(db):
         assert error_field(caught.value.diag) == "subject"
     db.execute("insert into drip.sequence_steps (sequence_id, step_order, subject, html_body) "
                "values (%s, 9, '{{attribute.any name}} {{event.x|y}}', '<p>{{attribute.a-b}}</p>')", (seq,))
+
+
+def test_prune_deletes_old_events_but_the_one_an_active_enrollment_reads(db):
+    add_sequence(db, "event", "cart_abandoned", steps=[(24, "Your cart {{event.cart_id}}", "<p>x</p>")])
+    ada = add_contact(db, "ada@example.com")
+    db.execute("insert into drip.events (contact_id, name, key, payload, occurred_at) values "
+               "(%s, 'cart_abandoned', 'old', '{\"cart_id\": \"c-old\"}', now() - interval '200 days'), "
+               "(%s, 'login', null, '{}', now() - interval '200 days'), "
+               "(%s, 'login', null, '{}', now() - interval '10 days')", (ada, ada, ada))
+    db.execute("call drip.prune(interval '180 days')")
+    kept = db.execute("select name, key from drip.events order by occurred_at").fetchall()
+    assert [(r["name"], r["key"]) for r in kept] == [("cart_abandoned", "old"), ("login", None)]
+    db.execute("update drip.enrollments set status = 'cancelled'")
+    db.execute("call drip.prune(interval '180 days')")
+    assert [r["name"] for r in db.execute("select name from drip.events").fetchall()] == ["login"]

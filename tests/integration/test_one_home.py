@@ -43,7 +43,7 @@ def test_sequence_defaults_are_the_tables_column_defaults(db):
     assert defaults["sequence"]["active"] is True and defaults["sequence"]["time_zone"] == "UTC"
     assert defaults["sequence"]["reentry"] == "after_completion" and defaults["sequence"]["trigger_type"] is None
     assert defaults["step"] == {"delay_hours": 0, "subject": None, "html_body": None, "active": True,
-                                "send_if": None, "wait_for_event": None}
+                                "send_if": None, "wait_for_event": None, "control_weight": 1}
     with db.transaction(force_rollback=True):
         db.execute("alter table drip.sequences alter column active set default false")
         db.execute("alter table drip.sequences alter column time_zone set default 'Asia/Tokyo'")
@@ -61,7 +61,8 @@ def test_a_prefab_carries_every_setting_and_each_step_its_active_flag(db):
     prefab = db.execute("select drip.prefab('post_purchase') as p").fetchone()["p"]
     assert set(prefab["sequence"]) == {"name", "description", "active", "trigger_type", "trigger_value", "time_zone",
                                        "send_window_start", "send_window_end", "send_days", "exit_trigger_type",
-                                       "exit_trigger_value", "reentry", "entry_condition", "exit_condition"}
+                                       "exit_trigger_value", "reentry", "entry_condition", "exit_condition",
+                                       "message_class", "topic_id", "priority", "holdout_percent"}
     assert [(s["delay_hours"], s["active"]) for s in prefab["steps"]] == [(0, True), (72, True)]
 
 

@@ -68,16 +68,19 @@ def test_admin_manages_sequences(db):
 # docs/RELIABILITY.md quotes these two lists: change them together.
 # Committing procedures cannot carry SET; the pure SQL expression helpers must not, or the planner
 # would not inline them (10x slower dispatch). All of them qualify every name.
-UNPINNED = ["compose_html", "compose_text", "dispatch_due", "hmac_sha256", "html_escape", "html_unescape",
+UNPINNED = ["arm_bucket", "compose_html", "compose_text", "dispatch_due", "hmac_sha256", "holdout_share",
+            "html_escape", "html_unescape",
             "link_token", "merge_value", "month_day", "next_send_time", "outbox_max_attempts", "prune", "render_merge",
             "render_subject", "render_template", "steps_lock_key", "sweep_due", "unsubscribe_link",
             "unsubscribe_token", "utc_date"]
 # Narrow entry points that act beyond the caller's own grants.
 SECURITY_DEFINER = ["anniversary_events", "build_segment", "condition_events", "end_waits", "enroll_events",
                     "enroll_matching", "enroll_matching_shard", "exit_enrollments", "exit_events", "fire_trigger",
-                    "prune_clicks_batch", "prune_enrollments_batch",
+                    "prune_clicks_batch", "prune_contact_sends", "prune_enrollments_batch", "prune_events_batch",
                     "prune_outbox_batch", "record_click", "route_events", "tg_contacts__forget", "tg_contacts__stop",
-                    "tg_sequences__protect", "tg_sequences__segments", "unsubscribe_by_token", "unsubscribe_target"]
+                    "tg_frequency_caps__track", "tg_sequences__protect", "tg_sequences__segments",
+                    "tg_topic_unsubscribes__stop", "tg_topics__forget", "track_sends", "unsubscribe_by_token",
+                    "unsubscribe_target", "unsubscribe_token_topic", "unsubscribe_topics"]
 
 
 def test_exactly_the_listed_functions_leave_search_path_unpinned_or_run_as_definer(db):

@@ -179,4 +179,5 @@ def test_forecast_and_report_have_the_contracts_columns(db):
     assert list(row) == ["enrollment_id", "contact_id", "sequence_id", "step_id", "step_order", "due_at"]
     [row] = db.execute("select * from drip.step_report").fetchall()
     assert list(row) == ["sequence_id", "step_id", "step_order", "queued", "sent", "failed", "cancelled", "clicks",
-                         "bot_clicks", "unique_clickers", "unsubscribes", "skipped"]
+                         "bot_clicks", "unique_clickers", "unsubscribes", "skipped", "cap_deferred",
+                         "topic_unsubscribes", "held_out"]

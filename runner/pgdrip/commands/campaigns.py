@@ -65,18 +65,29 @@ def forecast(dsn: str | None, as_json: bool, until: str, sequence_id: int | None
 @dsn_option
 @json_option
 @click.option("--sequence", "sequence_id", type=click.IntRange(min=1), help="Only this sequence.")
-def report(dsn: str | None, as_json: bool, sequence_id: int | None) -> None:
-    """Per step: queued, sent, failed, cancelled, clicks, bot clicks, unique clickers and
-    unsubscribes (drip.step_report; kept by counters, so it stays fast and survives pruning).
+@click.option("--variants", is_flag=True, help="Per arm of each step with variants, with the p-value.")
+def report(dsn: str | None, as_json: bool, sequence_id: int | None, variants: bool) -> None:
+    """Per step: queued, sent, failed, cancelled, clicks, bot clicks, unique clickers,
+    unsubscribes, skipped, held back by a cap, topic unsubscribes and held out (drip.step_report;
+    kept by counters, so it stays fast and survives pruning). With --variants, per arm of each
+    step that has variants (drip.variant_report): sent, unique clickers, click rate,
+    unsubscribes, and the p-value of the arm against the step's own content.
 
     \b
     Example:
       pgdrip report --sequence 3 --json
+      pgdrip report --variants
     """
     with open_db(dsn) as conn:
+        if variants:
+            rows = conn.execute(queries.VARIANT_REPORT, {"sequence": sequence_id}).fetchall()
+            emit(rows, ["sequence_id", "step_order", "variant_id", "name", "sent", "unique_clickers", "click_rate",
+                        "unsubscribes", "p_value"] + (["step_id"] if as_json else []), as_json)
+            return
         rows = conn.execute(queries.REPORT, {"sequence": sequence_id}).fetchall()
     emit(rows, ["sequence", "step_order", "queued", "sent", "failed", "cancelled", "clicks", "bot_clicks",
-                "unique_clickers", "unsubscribes"] + (["sequence_id", "step_id"] if as_json else []), as_json)
+                "unique_clickers", "unsubscribes", "skipped", "cap_deferred", "topic_unsubscribes", "held_out"]
+         + (["sequence_id", "step_id"] if as_json else []), as_json)
 
 
 @click.command()

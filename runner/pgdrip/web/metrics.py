@@ -16,7 +16,11 @@ from .. import queries
 from .common import fetch_all, fetch_one
 
 COUNTERS = (("sent", "Messages sent"), ("failed", "Messages that failed for good"),
-            ("clicks", "Human clicks on tracked links"), ("unsubscribes", "Unsubscribes through the sequence's mail"))
+            ("clicks", "Human clicks on tracked links"), ("unsubscribes", "Unsubscribes through the sequence's mail"),
+            ("skipped", "Steps skipped because their send_if was false"),
+            ("cap_deferred", "Steps a frequency cap held back (each time)"),
+            ("topic_unsubscribes", "Contacts who left the sequence's topic through its mail"),
+            ("held_out", "Steps not sent because the enrollment is in the holdout group"))
 
 
 class _Snapshot:
