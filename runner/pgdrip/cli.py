@@ -117,8 +117,7 @@ def serve(dsn: str | None, host: str | None, port: int | None, log_level: str, l
     settings = ServeSettings.from_env(dsn, host, port)
     with connect(dsn) as conn:
         require_schema(conn)
-        if settings.public_url:
-            publish_return_path(conn, settings.public_url, settings.secret or "")
+        publish_return_path(conn, settings.public_url, settings.secret, settings.old_secrets)
         ready = conn.execute(queries.RETURN_PATH_READY).fetchone()["ready"]
     click.echo(f"pgdrip serve: listening on http://{settings.host}:{settings.port}"
                + ("" if ready else "; no PGDRIP_PUBLIC_URL and PGDRIP_SECRET yet, so links are not tracked")
@@ -200,9 +199,9 @@ def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | 
 
 
 def _register() -> None:
-    from .commands import apply, campaigns, cron, demo, operate, sequences
+    from .commands import apply, campaigns, cron, demo, mail_settings, operate, sequences
 
-    for module in (apply, campaigns, cron, demo, operate, sequences):
+    for module in (apply, campaigns, cron, demo, mail_settings, operate, sequences):
         module.register(main)
 
 

@@ -24,6 +24,8 @@ begin
     last_id := v_ids[cardinality(v_ids)];
     done := v_ids is null or v_oldest >= p_cutoff;
     if not done then
+        -- where the links of sent mail lead outlives the mail (drip.sent_links)
+        perform drip.keep_sent_links(v_ids, p_cutoff);
         delete from drip.outbox o
         where o.id = any (v_ids) and o.status in ('sent', 'failed', 'cancelled') and o.created_at < p_cutoff;
         get diagnostics deleted = row_count;

@@ -12,7 +12,8 @@ as $$
 declare
     -- contact-scoped, co-located with drip.contacts (listed in the order they are laid out)
     v_distributed constant text[] := array['contacts', 'contact_tags', 'group_members', 'purchases', 'link_clicks',
-        'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'shard_keys'];
+        'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'sent_links',
+        'shard_keys'];
     v_reference constant text[] := array['time_zones', 'tags', 'groups', 'sequences', 'sequence_steps', 'sweeps', 'runners',
         'mail_settings', 'send_rate', 'bot_user_agents', 'admin_sessions'];
     -- the triggers whose work foreign keys do on Citus (they query other tables from a shard)

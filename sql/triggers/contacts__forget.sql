@@ -1,6 +1,7 @@
 -- trigger drip.tg_contacts__forget() on drip.contacts, after delete, per statement
 -- Deleting a contact deletes its tags, group memberships, enrollments, outbox rows, clicks and
--- unsubscribe records (none of which carry foreign keys; see their tables).
+-- unsubscribe records, and the kept links of its pruned mail (none of which carry foreign keys;
+-- see their tables).
 create or replace function drip.tg_contacts__forget() returns trigger
 language plpgsql
 security definer
@@ -12,7 +13,8 @@ declare
 begin
     -- the transition table read on its own: on Citus, joining it with a Citus table fails
     select array_agg(d.id) into v_ids from old_rows d;
-    foreach v_table in array array['contact_tags', 'group_members', 'outbox', 'enrollments', 'clicks', 'unsubscribes']
+    foreach v_table in array array['contact_tags', 'group_members', 'outbox', 'enrollments', 'clicks', 'unsubscribes',
+                                     'sent_links']
     loop
         execute format('delete from %s t where t.contact_id = any ($1)', drip.local_table(tg_relid, v_table))
         using v_ids;
