@@ -142,10 +142,13 @@ class Runner:
         try:
             fn(self._db())
             return True
-        except (psycopg.OperationalError, psycopg.InterfaceError, PgdripError) as exc:
+        except PgdripError as exc:  # from connect: no connection at all
             log.warning("%s: database unavailable (%s); will retry", what, _one_line(exc))
         except psycopg.Error as exc:
-            log.error("%s failed: %s", what, db_error_line(exc))
+            if exc.sqlstate is None:  # the connection failed under the statement
+                log.warning("%s: database unavailable (%s); will retry", what, _one_line(exc))
+            else:  # the server refused it (a lock timeout, an error raised in SQL): say why
+                log.error("%s failed: %s [SQLSTATE %s]", what, db_error_line(exc), exc.sqlstate)
         if self._conn is not None:
             self._conn.close()
         self._conn = None
