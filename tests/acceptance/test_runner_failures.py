@@ -24,7 +24,8 @@ def test_run_once_exits_non_zero_when_the_sweep_fails_and_says_why(dsn, db, smtp
                    env={"PGOPTIONS": "-c lock_timeout=1000"})
     assert r.returncode == 1, r.stderr
     assert "sweep failed: canceling statement due to lock timeout" in r.stderr
-    assert r.stderr.strip().splitlines()[-1] == "error: run --once: the anniversary sweep failed (see the log line above)"
+    last = r.stderr.strip().splitlines()[-1]
+    assert last == "error: run --once: the anniversary sweep failed (see the log line above)"
     assert "Traceback" not in r.stderr
     assert len(smtp.handler.messages) == 1
     assert db.execute("select count(*) n from drip.sweeps").fetchone()["n"] == 0  # the day stays owed
