@@ -33,7 +33,7 @@ declare
     v_old jsonb := p_settings -> 'old_secrets';
     v_stored bytea[];
     v_new bytea[];
-    v_olds bytea[] := '{}';
+    v_olds bytea[] := '{}'::bytea[];
     v_pair bytea[];
     v_link_key bytea[];
     v_unsubscribe_key bytea[];
@@ -163,7 +163,7 @@ as $$
 declare
     v_stored bytea[];
     v_kept bytea[];
-    v_forget bytea[] := '{}';
+    v_forget bytea[] := '{}'::bytea[];
     v_secret text;
     v_pair bytea[];
 begin
