@@ -194,12 +194,22 @@ class Drainer:
     # -- the pool ----------------------------------------------------------------
     def drain_until_empty(self, stop_timeout: float = 8.0) -> DrainStats:
         """Run the workers until nothing is sendable right now (or request_stop())."""
-        self._threads = [threading.Thread(target=self._worker, args=(True,), daemon=True)
-                         for _ in range(self.settings.workers)]
+        done = threading.Semaphore(0)
+
+        def worker() -> None:
+            try:
+                self._worker(True)
+            finally:
+                done.release()
+
+        self._threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.settings.workers)]
         for t in self._threads:
             t.start()
-        while any(t.is_alive() for t in self._threads):
-            if self.stopping.wait(0.2):
+        finished = 0
+        while finished < len(self._threads):
+            if done.acquire(timeout=0.1):
+                finished += 1
+            elif self.stopping.is_set():  # SIGTERM (run_once's handler): stop as the daemon does
                 self.stop(stop_timeout)
                 break
         if self.failures:

@@ -82,6 +82,10 @@ def test_preview_renders_the_same_message_with_links_that_do_nothing(db, tracked
     assert anonymous.sub("/TOKEN", shown["text_body"]) == anonymous.sub("/TOKEN", row["text_body"])
     assert not re.search(r"/(c|u)/[A-Za-z0-9_-]{58}", shown["html_body"] + shown["text_body"])
     assert shown["list_unsubscribe"] == f"<{PUBLIC}/u/preview>"
+    # the admin pages' live preview of what is being typed, for the same contact
+    typed = db.execute("select * from drip.preview_message('Hi', %s, %s, %s)",
+                       (TWO_LINKS, row["contact_id"], row["step_id"])).fetchone()
+    assert typed["html_body"] == shown["html_body"] and typed["list_unsubscribe"] == shown["list_unsubscribe"]
     assert db.execute("select drip.unsubscribe_by_token('preview') c").fetchone()["c"] is None
     assert db.execute("select drip.record_click('preview', 'GET', null, %s) u", (BROWSER,)).fetchone()["u"] is None
     assert db.execute("select unsubscribed_at from drip.contacts").fetchone()["unsubscribed_at"] is None
