@@ -118,7 +118,8 @@ def serve(dsn: str | None, host: str | None, port: int | None, log_level: str, l
     with connect(dsn) as conn:
         require_schema(conn)
         publish_return_path(conn, settings.public_url, settings.secret, settings.old_secrets)
-        ready = conn.execute(queries.RETURN_PATH_READY).fetchone()["ready"]
+        row = conn.execute(queries.RETURN_PATH_READY).fetchone()
+        ready, settings.stored_public_url = row["ready"], row["public_url"]
     click.echo(f"pgdrip serve: listening on http://{settings.host}:{settings.port}"
                + ("" if ready else "; no PGDRIP_PUBLIC_URL and PGDRIP_SECRET yet, so links are not tracked")
                + f"; admin pages {'at /admin/' if settings.admin_password else 'off (set PGDRIP_ADMIN_PASSWORD)'}",

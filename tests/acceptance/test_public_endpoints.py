@@ -136,6 +136,9 @@ def test_hsts_when_the_public_url_is_https(dsn, db, tmp_home):
     with serving(dsn, tmp_home, env) as server, httpx.Client(base_url=server.url, timeout=10) as http:
         for answer in (http.get("/healthz"), http.get("/u/nothing-of-ours"), http.get("/c/nothing-of-ours")):
             assert answer.headers["strict-transport-security"] == "max-age=31536000"
+    # started without it, the public URL it serves is the one stored (published above)
+    with serving(dsn, tmp_home) as server:
+        assert httpx.get(f"{server.url}/healthz", timeout=10).headers["strict-transport-security"] == "max-age=31536000"
 
 
 AGENTS = ["curl/8.5.0", "python-requests/2.31.0", "Go-http-client/1.1", "Microsoft Office Protocol Discovery"]

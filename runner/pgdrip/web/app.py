@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from .. import queries
 from . import admin, metrics, public
 from .auth import LoginLimiter
-from .common import HERE, AccessLog, SecurityHeaders, is_public, printable
+from .common import HERE, AccessLog, SecurityHeaders, loggable_path
 from .config import ServeSettings
 
 MAX_BODY = 1024 * 1024  # the admin forms (step bodies) are the largest bodies anyone sends
@@ -78,17 +78,14 @@ def create_app(settings: ServeSettings) -> Starlette:
 
     async def too_slow(request: Request, exc: Exception) -> Response:
         # a statement timeout, or no connection free in time: the server is busy, not broken
-        log.warning("%s %s: %s", request.method, printable(request.url.path if not is_public(request.url.path)
-                                                            else request.url.path[:3] + "…"),
-                    " ".join(str(exc).split()))
+        log.warning("%s %s: %s", request.method, loggable_path(request.url.path), " ".join(str(exc).split()))
         return PlainTextResponse("The server is busy. Please try again in a moment.\n", status_code=503,
                                  headers={"Retry-After": "5"})
 
     routes = [*public.routes, *metrics.routes, *admin.routes,
               Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")]
-    hsts = bool(settings.public_url and settings.public_url.lower().startswith("https://"))
     app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(AccessLog), Middleware(SecurityHeaders, hsts=hsts)],
+                    middleware=[Middleware(AccessLog), Middleware(SecurityHeaders, hsts=settings.hsts)],
                     exception_handlers={500: server_error, QueryCanceled: too_slow, PoolTimeout: too_slow},
                     max_body_size=MAX_BODY)
     app.state.settings = settings

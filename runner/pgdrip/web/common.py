@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -66,9 +66,9 @@ async def db(request: Request, timeout: float = 10.0) -> AsyncIterator[psycopg.A
 
 def _lost_connection(exc: psycopg.OperationalError) -> bool:
     """A connection that failed under the statement (a restart, a failover, a terminated backend),
-    as opposed to the server refusing it: a statement timeout is an OperationalError too, and
-    running a statement that timed out again only doubles the load."""
-    return not isinstance(exc, psycopg.errors.QueryCanceled) and exc.sqlstate is None
+    as opposed to the server refusing it or the pool having no connection free: a statement
+    timeout and a pool timeout are OperationalErrors too, and trying again only doubles the wait."""
+    return not isinstance(exc, psycopg.errors.QueryCanceled | PoolTimeout) and exc.sqlstate is None
 
 
 async def fetch_one(request: Request, query: str, params: dict, timeout: float = 10.0,
@@ -120,6 +120,11 @@ def printable(text: str) -> str:
                         text)
 
 
+def loggable_path(path: str) -> str:
+    """A path as logs show it: the token cut (tokens are credentials), control characters escaped."""
+    return printable(_TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", path))[:200]
+
+
 class AccessLog:
     """One line per request: method, path (tokens cut, control characters escaped), status,
     milliseconds."""
@@ -143,7 +148,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            path = printable(_TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", scope.get("path", "")))[:200]
+            path = loggable_path(scope.get("path", ""))
             access.info("%s %s %s %.1fms", printable(str(scope.get("method"))), path, status,
                         (time.perf_counter() - started) * 1000)
 

@@ -31,6 +31,7 @@ class ServeSettings:
     admin_pool_size: int = 4  # the admin pages and /metrics
     public_statement_timeout: float = 10.0  # seconds
     admin_statement_timeout: float = 30.0  # PGDRIP_ADMIN_STATEMENT_TIMEOUT
+    stored_public_url: str | None = None  # what the database holds (a runner published it), read at start
 
     @classmethod
     def from_env(cls, dsn: str, host: str | None, port: int | None) -> "ServeSettings":
@@ -68,6 +69,12 @@ class ServeSettings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise PgdripError(f"PGDRIP_TRUSTED_PROXIES: {proxy!r} is not an IP address or network") from None
+
+    @property
+    def hsts(self) -> bool:
+        """Strict-Transport-Security when recipients reach this server over https."""
+        url = self.public_url or self.stored_public_url or ""
+        return url.lower().startswith("https://")
 
     @property
     def secure_cookies(self) -> bool:
