@@ -27,7 +27,9 @@ class PgProxy:
         self.watch: list[bytes] = []
         self.dropped = 0
         self._listener = socket.create_server(("127.0.0.1", self.port))
-        self.dsn = make_conninfo(dsn, host="127.0.0.1", port=str(self.port))
+        # in clear text, so that the proxy can see which query a message carries (a server with
+        # TLS, such as a Citus coordinator, would otherwise be asked over TLS)
+        self.dsn = make_conninfo(dsn, host="127.0.0.1", port=str(self.port), sslmode="disable")
         self._stopping = False
         threading.Thread(target=self._accept, daemon=True).start()
 

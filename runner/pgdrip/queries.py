@@ -57,7 +57,9 @@ DEMO_LINK = ("update drip.sequence_steps st set html_body = st.html_body || "
              "from drip.sequences s where s.id = st.sequence_id and s.name = 'Welcome series (demo)' "
              "and st.step_order = 1 and st.html_body not like '%%getting-started%%'")
 DEMO_MAIL = ("select c.email, o.html_body from drip.outbox o join drip.contacts c on c.id = o.contact_id "
-             "join drip.enrollments e on e.id = o.enrollment_id join drip.sequences s on s.id = e.sequence_id "
+             # the contact in the join too: on Citus, enrollments and outbox meet on their shard
+             "join drip.enrollments e on e.id = o.enrollment_id and e.contact_id = o.contact_id "
+             "join drip.sequences s on s.id = e.sequence_id "
              "where s.name = 'Welcome series (demo)' and o.status = 'sent' order by o.id")
 PROBE = "select 1"
 

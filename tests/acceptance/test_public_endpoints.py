@@ -13,7 +13,7 @@ import pytest
 
 from tests.acceptance.cli import pgdrip
 from tests.acceptance.serve_process import serving
-from tests.helpers import add_contact, add_sequence, add_tag, tag
+from tests.helpers import add_contact, add_sequence, add_tag, not_on_citus, tag
 from tests.pg_proxy import PgProxy
 
 SECRET = "a-long-random-secret-for-tests"
@@ -119,16 +119,26 @@ def test_every_page_carries_the_security_headers(dsn, db, smtp, tmp_home, world)
         answers = [page, http.get("/u/nothing-of-ours"), http.get("/c/nothing-of-ours"),
                    http.post(unsubscribe, data={**ONE_CLICK, "from": "page"}), http.get("/admin/no-such-page"),
                    http.post("/admin/login", data={"user": "admin", "password": "x"})]  # no login cookie: 403
-        sign_in(http)
-        answers += [http.post("/admin/outbox/retry", data={"all": "1"}),  # no CSRF token: 403
-                    http.get("/admin/contacts/999999"), http.get("/admin/sequences")]
-        assert [a.status_code for a in answers] == [200, 404, 404, 200, 404, 403, 403, 404, 200]
+        assert [a.status_code for a in answers] == [200, 404, 404, 200, 404, 403]
         for answer in answers:
             assert_protected(answer)
     with serving(dsn, tmp_home) as server, httpx.Client(base_url=server.url, timeout=10) as http:
         off = http.get("/admin/sequences")  # the admin pages are off: 404
         assert off.status_code == 404
         assert_protected(off)
+
+
+@not_on_citus(reason="a signed-in admin session: drip.admin_session (a SQL function with a parameter) cannot be "
+                     "planned on Citus")
+def test_signed_in_admin_pages_carry_the_security_headers_on_a_403_and_a_404(dsn, db, tmp_home):
+    with serving(dsn, tmp_home, {"PGDRIP_ADMIN_PASSWORD": PASSWORD}) as server, \
+            httpx.Client(base_url=server.url, headers=BROWSER, timeout=10) as http:
+        sign_in(http)
+        answers = [http.post("/admin/outbox/retry", data={"all": "1"}),  # no CSRF token: 403
+                   http.get("/admin/contacts/999999"), http.get("/admin/sequences")]
+        assert [a.status_code for a in answers] == [403, 404, 200]
+        for answer in answers:
+            assert_protected(answer)
 
 
 def test_hsts_when_the_public_url_is_https(dsn, db, tmp_home):
@@ -238,7 +248,7 @@ def test_a_click_or_unsubscribe_whose_answer_was_lost_is_recorded_once(dsn, db, 
             proxy.drop_answer_to(b"record_click")
             r = http.get(first)
             assert r.status_code == 302 and r.headers["location"] == "https://example.com/a"
-            assert proxy.dropped == 1 and proxy.seen[b"record_click"] == 2  # lost once, asked again
+            assert proxy.dropped == 1 and proxy.seen[b"record_click"] == 2, proxy.seen  # lost once, asked again
             proxy.drop_answer_to(b"unsubscribe_by_token")
             assert http.post(unsubscribe, data=ONE_CLICK).status_code == 200
             assert proxy.dropped == 2 and proxy.seen[b"unsubscribe_by_token"] == 2
