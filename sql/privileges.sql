@@ -95,7 +95,7 @@ grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigi
     drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.forget_link_secrets(text[])
     to drip_admin;
 -- the web process (`pgdrip serve`): the return path's entry points, and the scanner list
-grant execute on function drip.record_click(text, text, inet, text, uuid), drip.unsubscribe_by_token(text, text),
+grant execute on function drip.record_click(text, text, inet, text, uuid, boolean), drip.unsubscribe_by_token(text, text),
     drip.unsubscribe_target(text) to drip_admin;
 grant select, insert, update, delete on drip.bot_user_agents to drip_admin;
 -- the admin pages (`pgdrip serve`, /admin/): sessions, forms, lists and actions

@@ -149,7 +149,8 @@ UPDATE_SEQUENCE = (f"update drip.sequences set {', '.join(f'{k} = %({k})s' for k
 PUBLISH_RETURN_PATH = "select drip.publish_mail_settings(%(settings)s, %(by)s, true)"
 RETURN_PATH_READY = ("select public_url is not null and link_key is not null as ready, public_url "
                      "from drip.mail_settings")
-RECORD_CLICK = "select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s, %(request)s) as url"
+RECORD_CLICK = ("select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s, %(request)s, %(again)s) "
+                "as url")
 # /healthz: the table every click and unsubscribe reads, under a timeout of its own, in the database
 HEALTH_TIMEOUT = "select set_config('statement_timeout', %(ms)s, true)"
 HEALTH_PROBE = "select count(*) as n from drip.mail_settings"

@@ -1,10 +1,12 @@
--- drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text, p_request_id uuid default null) returns text
+-- drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text, p_request_id uuid default null, p_again boolean default false) returns text
 -- A request of a tracked link (`pgdrip serve`, GET /c/TOKEN). Returns the URL to redirect to,
 -- always one stored with the message (drip.outbox.links, or drip.sent_links once prune has
 -- deleted the message): never one from the request. '' for the honeypot. NULL, with nothing
 -- written, for a token this database did not make (under any secret it holds) or whose message
--- or contact is gone. Repeatable: the same p_request_id again records nothing and returns the
--- same URL (`pgdrip serve` retries a request whose connection was lost, perhaps after commit).
+-- or contact is gone. Repeatable: asked again (p_again) with the same p_request_id, after a
+-- connection lost perhaps after the commit, it records nothing twice and returns the same URL
+-- (`pgdrip serve` does so; only the repeat looks for the earlier click, so a first request pays
+-- nothing for it).
 -- The click is recorded (drip.clicks) and judged a bot, with its reason, when it is a HEAD
 -- request, the honeypot, a known scanner's user agent (drip.bot_user_agents) or, only within
 -- 10 seconds of the message being sent, within 2 seconds after its honeypot was requested, or
@@ -15,7 +17,7 @@
 -- process needs no rights on these tables.
 drop function if exists drip.record_click(text, text, inet, text);
 create or replace function drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text,
-                                             p_request_id uuid default null)
+                                             p_request_id uuid default null, p_again boolean default false)
 returns text
 language plpgsql volatile
 security definer
@@ -64,7 +66,7 @@ begin
     -- and a repeated request finds the click it already recorded
     perform pg_advisory_xact_lock(7142, hashtext(v_token.enrollment_id || ':' || v_token.step_id));
     v_url := case when v_token.link_no = 0 then '' else v_message.links[v_token.link_no] end;
-    if p_request_id is not null
+    if p_again and p_request_id is not null
        and exists (select 1 from drip.clicks k
                    where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
                      and k.step_id = v_token.step_id and k.request_id = p_request_id) then
@@ -130,6 +132,6 @@ begin
     return v_url;
 end
 $$;
-revoke all on function drip.record_click(text, text, inet, text, uuid) from public;
-comment on function drip.record_click(text, text, inet, text, uuid) is
+revoke all on function drip.record_click(text, text, inet, text, uuid, boolean) from public;
+comment on function drip.record_click(text, text, inet, text, uuid, boolean) is
     'Records a tracked-link request, judges it (person or bot), fires after_first_click; returns the stored URL.';

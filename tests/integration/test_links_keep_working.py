@@ -32,9 +32,9 @@ def token(db, row: dict, link_no: int, kind: str = "c") -> str:
                       (kind, row["contact_id"], row["enrollment_id"], row["step_id"], link_no)).fetchone()["t"]
 
 
-def click(db, tok: str, agent: str = BROWSER, request: uuid.UUID | None = None) -> str | None:
-    return db.execute("select drip.record_click(%s, 'GET', '203.0.113.9', %s, %s) u",
-                      (tok, agent, request)).fetchone()["u"]
+def click(db, tok: str, agent: str = BROWSER, request: uuid.UUID | None = None, again: bool = False) -> str | None:
+    return db.execute("select drip.record_click(%s, 'GET', '203.0.113.9', %s, %s, %s) u",
+                      (tok, agent, request, again)).fetchone()["u"]
 
 
 def unsubscribe(db, tok: str) -> int | None:
@@ -168,14 +168,17 @@ def test_prune_keeps_no_links_of_mail_never_delivered_and_forgets_them_with_the_
 
 # --- a repeated request records one click ------------------------------------------------------
 
-def test_record_click_with_the_same_request_id_records_once(db, sent):
+def test_record_click_asked_again_with_the_same_request_id_records_once(db, sent):
     request = uuid.uuid4()
-    for _ in range(3):
-        assert click(db, sent["link"], request=request) == "https://example.com/one"
+    assert click(db, sent["link"], request=request) == "https://example.com/one"
+    for _ in range(2):  # asked again: the click is there already
+        assert click(db, sent["link"], request=request, again=True) == "https://example.com/one"
+    # another request, or the first run of one whose earlier run was rolled back: recorded
+    assert click(db, sent["link"], request=uuid.uuid4(), again=True) == "https://example.com/one"
     assert click(db, sent["link"], request=uuid.uuid4()) == "https://example.com/one"
-    assert db.execute("select count(*) n from drip.clicks").fetchone()["n"] == 2
+    assert db.execute("select count(*) n from drip.clicks").fetchone()["n"] == 3
     assert db.execute("select clicks from drip.step_report where step_id = %s",
-                      (sent["row"]["step_id"],)).fetchone()["clicks"] == 2
+                      (sent["row"]["step_id"],)).fetchone()["clicks"] == 3
 
 
 # --- the shipped scanner list ---------------------------------------------------------------------

@@ -76,7 +76,8 @@ async def fetch_one(request: Request, query: str, params: dict, timeout: float =
     """One statement on a pooled connection. When the connection is lost under it, the statement
     may or may not have committed: it runs once more, on another connection, only if it is
     `repeatable` (a read, or a write that is idempotent by construction: drip.record_click with
-    its request id, drip.unsubscribe_by_token); otherwise the error goes up."""
+    its request id, drip.unsubscribe_by_token); otherwise the error goes up. A statement with an
+    `again` parameter is told, with again = true, that it is the second run."""
     for attempt in (1, 2):
         try:
             async with db(request, timeout) as conn:
@@ -84,6 +85,8 @@ async def fetch_one(request: Request, query: str, params: dict, timeout: float =
         except psycopg.OperationalError as exc:
             if attempt == 2 or not repeatable or not _lost_connection(exc):
                 raise
+            if "again" in params:
+                params = {**params, "again": True}
     return None
 
 
@@ -148,9 +151,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            path = loggable_path(scope.get("path", ""))
-            access.info("%s %s %s %.1fms", printable(str(scope.get("method"))), path, status,
-                        (time.perf_counter() - started) * 1000)
+            if access.isEnabledFor(logging.INFO):
+                access.info("%s %s %s %.1fms", printable(str(scope.get("method"))),
+                            loggable_path(scope.get("path", "")), status, (time.perf_counter() - started) * 1000)
 
 
 # The headers every answer carries unless its handler set its own (the admin pages set theirs):

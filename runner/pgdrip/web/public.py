@@ -46,7 +46,7 @@ async def tracked_link(request: Request) -> Response:
     # connection, it returns the URL without recording the click twice
     row = await fetch_one(request, queries.RECORD_CLICK, {
         "token": token, "method": request.method, "ip": client_ip(request),
-        "agent": request.headers.get("user-agent", "").replace("\x00", ""), "request": uuid.uuid4()},
+        "agent": request.headers.get("user-agent", "").replace("\x00", ""), "request": uuid.uuid4(), "again": False},
         repeatable=True)
     url = row["url"]
     if url is None:
