@@ -121,10 +121,11 @@ grant update on drip.contacts to drip_admin;
 grant execute on function drip.cancel_enrollment(bigint), drip.retry_outbox(bigint[]),
     drip.create_sequence_from_prefab(text, text, text), drip.preview_step(bigint, bigint),
     drip.fire_trigger(text, bigint, text), drip.save_steps(bigint, jsonb), drip.enroll_matching(bigint),
-    drip.promote_variant(bigint), drip.save_variants(bigint, jsonb) to drip_admin;
+    drip.promote_variant(bigint), drip.save_variants(bigint, jsonb), drip.forget_link_secrets(text[]) to drip_admin;
 -- the web process (`pgdrip serve`): the return path's entry points, and the scanner list
-grant execute on function drip.record_click(text, text, inet, text), drip.unsubscribe_by_token(text, text, text),
-    drip.unsubscribe_target(text), drip.unsubscribe_topics(text) to drip_admin;
+grant execute on function drip.record_click(text, text, inet, text, uuid, boolean),
+    drip.unsubscribe_by_token(text, text, text), drip.unsubscribe_target(text), drip.unsubscribe_topics(text)
+    to drip_admin;
 grant select, insert, update, delete on drip.bot_user_agents to drip_admin;
 -- the admin pages (`pgdrip serve`, /admin/): sessions, forms, lists and actions
 grant select, insert, update, delete on drip.admin_sessions to drip_admin;

@@ -1,7 +1,8 @@
 """A real SMTP server for tests (aiosmtpd) that records what it accepts and fails on request.
 
 The recipient's local part chooses a fault: reject* → 550 5.1.1 (no such mailbox), unknown* →
-550 "User unknown" (no enhanced status), policy* → 550 5.7.1 (refused as spam), tempfail* → 451,
+550 "User unknown" (no enhanced status), unavailable* → RFC 5321's generic "550 Requested action
+not taken: mailbox unavailable", policy* → 550 5.7.1 (refused as spam), tempfail* → 451,
 busy* → 421, stall* → no answer to DATA for `stall_seconds`, drop* → the connection dies
 mid-DATA. `on_data`, if set, is called with each accepted envelope before the 250 reply.
 It offers PIPELINING, as Postfix, Exim and the big providers do, unless `pipelining` is off."""
@@ -49,7 +50,7 @@ class RecordingHandler:
         if not self.faults:
             return None
         local = rcpt.split("@", 1)[0].lower()
-        for prefix in ("reject", "unknown", "policy", "tempfail", "busy", "stall", "drop"):
+        for prefix in ("reject", "unknown", "unavailable", "policy", "tempfail", "busy", "stall", "drop"):
             if local.startswith(prefix):
                 return prefix
         return None
@@ -61,6 +62,8 @@ class RecordingHandler:
             return "550 5.1.1 mailbox unavailable"
         if fault == "unknown":
             return "550 User unknown"
+        if fault == "unavailable":
+            return "550 Requested action not taken: mailbox unavailable"
         if fault == "tempfail":
             return "451 4.3.0 try again later"
         if fault == "busy":

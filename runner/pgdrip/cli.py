@@ -120,9 +120,9 @@ def serve(dsn: str | None, host: str | None, port: int | None, log_level: str, l
     settings = ServeSettings.from_env(dsn, host, port)
     with connect(dsn) as conn:
         require_schema(conn)
-        if settings.public_url:
-            publish_return_path(conn, settings.public_url, settings.secret or "")
-        ready = conn.execute(queries.RETURN_PATH_READY).fetchone()["ready"]
+        publish_return_path(conn, settings.public_url, settings.secret, settings.old_secrets)
+        row = conn.execute(queries.RETURN_PATH_READY).fetchone()
+        ready, settings.stored_public_url = row["ready"], row["public_url"]
     click.echo(f"pgdrip serve: listening on http://{settings.host}:{settings.port}"
                + ("" if ready else "; no PGDRIP_PUBLIC_URL and PGDRIP_SECRET yet, so links are not tracked")
                + f"; admin pages {'at /admin/' if settings.admin_password else 'off (set PGDRIP_ADMIN_PASSWORD)'}",
@@ -202,9 +202,9 @@ def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | 
 
 
 def _register() -> None:
-    from .commands import apply, audience, campaigns, cron, demo, experiments, journeys, operate, sequences
+    from .commands import apply, audience, campaigns, cron, demo, experiments, journeys, mail_settings, operate, sequences
 
-    for module in (apply, audience, campaigns, cron, demo, experiments, journeys, operate, sequences):
+    for module in (apply, audience, campaigns, cron, demo, experiments, journeys, mail_settings, operate, sequences):
         module.register(main)
 
 

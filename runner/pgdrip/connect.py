@@ -56,13 +56,20 @@ def publish_mail_settings(conn: psycopg.Connection, settings: "RunSettings") -> 
                                                  "runner": settings.runner_name})
 
 
-def publish_return_path(conn: psycopg.Connection, public_url: str, secret: str) -> None:
-    """`pgdrip serve` shares its PGDRIP_PUBLIC_URL and PGDRIP_SECRET with the database, which makes
-    and checks every token (the runner publishes the same two, with the rest of its settings)."""
+def publish_return_path(conn: psycopg.Connection, public_url: str | None, secret: str | None,
+                        old_secrets: list[str] | None = None) -> None:
+    """`pgdrip serve` shares its PGDRIP_PUBLIC_URL, PGDRIP_SECRET and PGDRIP_OLD_SECRETS with the
+    database, which makes and checks every token (the runner publishes the same, with the rest of
+    its settings). Only what it was given: nothing else changes."""
     from psycopg.types.json import Jsonb
 
-    conn.execute(queries.PUBLISH_RETURN_PATH, {"settings": Jsonb({"public_url": public_url, "secret": secret}),
-                                               "by": "pgdrip serve"})
+    given: dict[str, object] = {}
+    if public_url:
+        given.update(public_url=public_url, secret=secret or "")
+    if old_secrets is not None:
+        given["old_secrets"] = old_secrets
+    if given:
+        conn.execute(queries.PUBLISH_RETURN_PATH, {"settings": Jsonb(given), "by": "pgdrip serve"})
 
 
 def first_line(text: str) -> str:

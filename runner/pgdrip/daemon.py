@@ -12,6 +12,7 @@ import psycopg
 import schedule
 
 from . import queries
+from .cli_common import db_error_line
 from .connect import connect
 from .drain import Drainer, DrainStats
 from .errors import PgdripError
@@ -19,6 +20,14 @@ from .senders import Sender
 from .settings import RunSettings
 
 log = logging.getLogger("pgdrip.run")
+
+# A graceful stop waits this long for messages in flight; then it interrupts their sends (their
+# rows are recorded for a retry), so the runner exits with no row left 'sending'.
+STOP_SECONDS = 8.0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class Wakeups:
@@ -126,15 +135,20 @@ class Runner:
         return self._conn
 
     def _safely(self, what: str, fn: Callable[[psycopg.Connection], object]) -> bool:
+        """Run fn on the runner's connection. The database being away (or refusing a statement) is
+        logged with its cause, on one line, and reported as False: the caller tries again later,
+        or --once exits non-zero. Anything else is a bug in pgdrip and is not swallowed here: it
+        propagates, with its traceback."""
         try:
             fn(self._db())
             return True
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            log.warning("%s: database unavailable (%s); will retry", what, str(exc).strip())
+        except PgdripError as exc:  # from connect: no connection at all
+            log.warning("%s: database unavailable (%s); will retry", what, _one_line(exc))
         except psycopg.Error as exc:
-            log.error("%s failed: %s", what, str(exc).strip())
-        except Exception as exc:  # a PgdripError from connect
-            log.warning("%s: %s", what, exc)
+            if exc.sqlstate is None:  # the connection failed under the statement
+                log.warning("%s: database unavailable (%s); will retry", what, _one_line(exc))
+            else:  # the server refused it (a lock timeout, an error raised in SQL): say why
+                log.error("%s failed: %s [SQLSTATE %s]", what, db_error_line(exc), exc.sqlstate)
         if self._conn is not None:
             self._conn.close()
         self._conn = None
@@ -158,10 +172,11 @@ class Runner:
     def sweep_if_due(self) -> bool:
         """Sweep every anniversary date still owed (today, and days missed while no runner ran,
         up to PGDRIP_SWEEP_CATCHUP_DAYS back) that no other runner has claimed: drip.sweep_due,
-        the same procedure pg_cron calls. True if this runner swept at least one."""
+        the same procedure pg_cron calls. False if the sweep failed (logged with its cause; the
+        failed date stays owed).
         swept: list = []
         if self.drain_only:
-            return False
+            return True
 
         def work(conn: psycopg.Connection) -> None:
             row = conn.execute(queries.SWEEP_DUE, {"catchup": self.settings.sweep_catchup_days,
@@ -170,8 +185,7 @@ class Runner:
             for day in swept:
                 log.info("anniversary sweep done for %s", day)
 
-        self._safely("sweep", work)
-        return bool(swept)
+        return self._safely("sweep", work)
 
     def heartbeat(self) -> None:
         self._safely("heartbeat", lambda c: c.execute(
@@ -190,11 +204,29 @@ class Runner:
 
     # -- modes -------------------------------------------------------------------------
     def run_once(self) -> DrainStats:
-        self.sweep_if_due()
+        """One sweep, one dispatch, a drain until nothing is sendable. Any of them failing is a
+        PgdripError (exit 1), after what could still be done was done: a failed sweep does not
+        keep mail already due from going out. SIGTERM or SIGINT stops the drain as `run` stops."""
+        swept = self.sweep_if_due()
         if not self.dispatch():
             raise PgdripError("run --once: the dispatch failed (see the log line above)")
-        stats = Drainer(self.dsn, self.settings, self.sender_factory).drain_until_empty()
+        drainer = Drainer(self.dsn, self.settings, self.sender_factory)
+        stopped: list[str] = []
+
+        def on_signal(signum: int, _frame: object) -> None:
+            stopped.append(signal.Signals(signum).name)
+            log.info("received %s: finishing in-flight messages", stopped[-1])
+            drainer.request_stop()
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_signal)
+            signal.signal(signal.SIGINT, on_signal)
+        stats = drainer.drain_until_empty()
         log.info("run --once: sent %d, retry %d, failed %d", stats.sent, stats.retried, stats.failed)
+        if stopped:
+            raise PgdripError(f"run --once: stopped by {stopped[0]} before the outbox was drained")
+        if not swept:
+            raise PgdripError("run --once: the anniversary sweep failed (see the log line above)")
         return stats
 
     def run_forever(self) -> None:
@@ -225,25 +257,29 @@ class Runner:
         wakeups.set_due()
         log.info("runner %s started: poll every %ss, %d drain worker(s)", self.settings.runner_name,
                  poll_seconds, self.settings.workers)
-        while not self.stopping.is_set():
-            wakeups.any.wait(timeout=1.0)
-            wakeups.any.clear()
-            if self.stopping.is_set():
-                break
-            if self.next_due is not None and time.monotonic() >= self.next_due:
-                self.next_due = None
-                wakeups.set_due()
-            if wakeups.due.is_set():
-                wakeups.due.clear()
-                if self.dispatch():
-                    drainer.wake()
-                else:
-                    self.stopping.wait(1.0)
-                    wakeups.set_due()  # try again: the database may be back
-            jobs.run_pending()
-        drainer.stop(timeout=8.0)
-        if self._conn is not None:
-            self._conn.close()
+        try:
+            while not self.stopping.is_set():
+                wakeups.any.wait(timeout=1.0)
+                wakeups.any.clear()
+                if self.stopping.is_set():
+                    break
+                if self.next_due is not None and time.monotonic() >= self.next_due:
+                    self.next_due = None
+                    wakeups.set_due()
+                if wakeups.due.is_set():
+                    wakeups.due.clear()
+                    if self.dispatch():
+                        drainer.wake()
+                    else:
+                        self.stopping.wait(1.0)
+                        wakeups.set_due()  # try again: the database may be back
+                jobs.run_pending()
+        finally:
+            # a bug that ends the loop still hands back what the workers hold
+            self.stopping.set()
+            drainer.stop(timeout=STOP_SECONDS)
+            if self._conn is not None:
+                self._conn.close()
         s = drainer.stats
         log.info("runner stopped: sent %d, retry %d, failed %d, released %d", s.sent, s.retried, s.failed,
                  s.released)

@@ -73,6 +73,8 @@ class Drainer:
         self._wakeup = threading.Condition()
         self._generation = 0
         self._threads: list[threading.Thread] = []
+        self._senders: list[Sender] = []  # one per worker, to interrupt a send that blocks a stop
+        self._senders_lock = threading.Lock()
         self.failures: list[BaseException] = []
 
     # -- one worker ------------------------------------------------------------
@@ -147,6 +149,8 @@ class Drainer:
 
     def _worker(self, until_empty: bool) -> None:
         sender = self.sender_factory()
+        with self._senders_lock:
+            self._senders.append(sender)
         conn: psycopg.Connection | None = None
         seen = -1
         backoff = 0.5
@@ -188,14 +192,26 @@ class Drainer:
                 conn.close()
 
     # -- the pool ----------------------------------------------------------------
-    def drain_until_empty(self) -> DrainStats:
-        """Run the workers until nothing is sendable right now."""
-        threads = [threading.Thread(target=self._worker, args=(True,), daemon=True)
-                   for _ in range(self.settings.workers)]
-        for t in threads:
+    def drain_until_empty(self, stop_timeout: float = 8.0) -> DrainStats:
+        """Run the workers until nothing is sendable right now (or request_stop())."""
+        done = threading.Semaphore(0)
+
+        def worker() -> None:
+            try:
+                self._worker(True)
+            finally:
+                done.release()
+
+        self._threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.settings.workers)]
+        for t in self._threads:
             t.start()
-        for t in threads:
-            t.join()
+        finished = 0
+        while finished < len(self._threads):
+            if done.acquire(timeout=0.1):
+                finished += 1
+            elif self.stopping.is_set():  # SIGTERM (run_once's handler): stop as the daemon does
+                self.stop(stop_timeout)
+                break
         if self.failures:
             raise PgdripError(f"the drain stopped: {str(self.failures[0]).strip()}")
         return self.stats
@@ -211,9 +227,33 @@ class Drainer:
             self._generation += 1
             self._wakeup.notify_all()
 
+    def request_stop(self) -> None:
+        """From a signal handler: the workers finish the message in hand and hand back the rest."""
+        self.stopping.set()
+
     def stop(self, timeout: float = 8.0) -> None:
+        """Stop the workers: each finishes the message it is sending and hands back the rest of
+        its batch. A send still blocked after `timeout` (a mail server that stopped answering) is
+        interrupted: its row is recorded for a retry, like any lost connection, so that no row is
+        left 'sending' when the runner exits (behaviour 15)."""
         self.stopping.set()
         self.wake()
         end = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, end - time.monotonic()))
+        stuck = [t for t in self._threads if t.is_alive()]
+        if not stuck:
+            return
+        log.warning("stopping: %d worker(s) still sending after %.0fs; interrupting their sends", len(stuck), timeout)
+        with self._senders_lock:
+            senders = list(self._senders)
+        for sender in senders:
+            abort = getattr(sender, "abort", None)
+            if abort is not None:
+                abort()
+        end = time.monotonic() + 5.0
+        for t in stuck:
+            t.join(max(0.0, end - time.monotonic()))
+        left = sum(t.is_alive() for t in stuck)
+        if left:
+            log.error("stopping: %d worker(s) did not stop; their rows come back when their lease ends", left)

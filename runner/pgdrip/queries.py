@@ -29,7 +29,12 @@ FINISH_OUTBOX = "select drip.finish_outbox(%(runner)s, %(ids)s, %(outcome)s, %(e
 UNSENDABLE = "select id from drip.unsendable(%(runner)s, %(ids)s) as id"
 TAKE_SEND_TOKENS = "select drip.take_send_tokens(%(rate)s, %(want)s) as n"
 RETURN_SEND_TOKENS = "select drip.return_send_tokens(%(rate)s, %(n)s)"
-PUBLISH_MAIL_SETTINGS = "select drip.publish_mail_settings(%(settings)s, %(runner)s)"
+# only the keys given change (p_partial): a runner never clears what it was not given
+PUBLISH_MAIL_SETTINGS = "select drip.publish_mail_settings(%(settings)s, %(runner)s, true)"
+MAIL_SETTINGS = ("select brand_header, brand_footer, unsubscribe_url, public_url, "
+                 "cardinality(link_key) / 2 as link_keys, unsubscribe_mailto, sender_domain, published_at, "
+                 "published_by from drip.mail_settings")
+FORGET_LINK_SECRETS = "select drip.forget_link_secrets() as n"
 NEXT_DUE = ("select extract(epoch from min(next_step_due_at) - clock_timestamp()) as seconds from drip.enrollments "
             "where status = 'active' and next_step_due_at > now()")
 COMPACT_STEP_STATS = "select drip.compact_step_stats()"
@@ -56,7 +61,9 @@ DEMO_SETUP = (
     "on conflict do nothing",
 )
 DEMO_MAIL = ("select c.email, o.html_body from drip.outbox o join drip.contacts c on c.id = o.contact_id "
-             "join drip.enrollments e on e.id = o.enrollment_id join drip.sequences s on s.id = e.sequence_id "
+             # the contact in the join too: on Citus, enrollments and outbox meet on their shard
+             "join drip.enrollments e on e.id = o.enrollment_id and e.contact_id = o.contact_id "
+             "join drip.sequences s on s.id = e.sequence_id "
              "where s.name = 'Welcome series (demo)' and o.status = 'sent' order by o.id")
 PROBE = "select 1"
 
@@ -139,8 +146,13 @@ SAVE_SEQUENCE = "select drip.save_sequence(%(id)s, %(sequence)s) as id"
 
 # --- pgdrip serve: the return path ---------------------------------------------------
 PUBLISH_RETURN_PATH = "select drip.publish_mail_settings(%(settings)s, %(by)s, true)"
-RETURN_PATH_READY = "select public_url is not null and link_key is not null as ready from drip.mail_settings"
-RECORD_CLICK = "select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s) as url"
+RETURN_PATH_READY = ("select public_url is not null and link_key is not null as ready, public_url "
+                     "from drip.mail_settings")
+RECORD_CLICK = ("select drip.record_click(%(token)s, %(method)s, %(ip)s::inet, %(agent)s, %(request)s, %(again)s) "
+                "as url")
+# /healthz: the table every click and unsubscribe reads, under a timeout of its own, in the database
+HEALTH_TIMEOUT = "select set_config('statement_timeout', %(ms)s, true)"
+HEALTH_PROBE = "select count(*) as n from drip.mail_settings"
 UNSUBSCRIBE_TARGET = "select * from drip.unsubscribe_target(%(token)s)"
 CHECK_UNSUBSCRIBE_TOKEN = "select drip.check_unsubscribe_token(%(secret)s, %(contact)s, %(token)s) as valid"
 UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s) as contact_id"
@@ -149,6 +161,7 @@ UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s) as 
 ADMIN_ROLE = ("select pg_has_role(session_user, 'drip_admin', 'MEMBER') as can, "
               "current_setting('is_superuser') = 'on' as superuser")
 SET_ADMIN_ROLE = "set role drip_admin"
+SET_STATEMENT_TIMEOUT = "select set_config('statement_timeout', %(ms)s, false)"
 ADMIN_SESSION_OPEN = "select drip.admin_session_open(%(user)s, %(hash)s, %(csrf)s)"
 ADMIN_SESSION = "select * from drip.admin_session(%(hash)s)"
 ADMIN_SESSION_CLOSE = "select drip.admin_session_close(%(hash)s)"

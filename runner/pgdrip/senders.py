@@ -6,6 +6,7 @@ server's answer); anything it returns from normally was accepted."""
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -178,6 +179,17 @@ class SmtpSender:
         if 500 <= code < 600:
             raise PermanentFailure(reply)
         raise TemporaryFailure(reply)
+
+    def abort(self) -> None:
+        """From another thread: end a send blocked on the server at once (a graceful stop that
+        waited long enough). The blocked call fails as a lost connection does: a TemporaryFailure."""
+        smtp = self._smtp
+        sock = getattr(smtp, "sock", None) if smtp is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None

@@ -2,7 +2,9 @@
 
 What changes a message's body (branding, the unsubscribe link) is published to the database
 when the runner starts (drip.publish_mail_settings), which validates it and renders it into
-every message; what only concerns delivery (the mail server, rate, workers) stays here."""
+every message; what only concerns delivery (the mail server, rate, workers) stays here. A runner
+publishes only the settings it was given: one started without PGDRIP_PUBLIC_URL, say, leaves
+the stored one as it is (`pgdrip mail-settings --clear` clears a setting)."""
 
 import os
 import socket
@@ -58,12 +60,14 @@ class RunSettings:
     unsubscribe_secret: str | None = None
     public_url: str | None = None  # where recipients reach `pgdrip serve`: tracked links, one-click unsubscribe
     secret: str | None = None
+    old_secrets: list[str] | None = None  # PGDRIP_OLD_SECRETS: earlier secrets whose links still verify
     unsubscribe_mailto: str | None = None
     dkim_key_file: str | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
-    brand_header: str = ""
-    brand_footer: str = ""
+    brand_header: str | None = None  # None: not given, the stored branding stays
+    brand_footer: str | None = None
+    from_given: bool = False  # PGDRIP_FROM was set: its domain is published (Message-IDs, List-Ids)
     runner_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     @classmethod
@@ -84,12 +88,14 @@ class RunSettings:
             unsubscribe_secret=os.environ.get("PGDRIP_UNSUBSCRIBE_SECRET") or None,
             public_url=os.environ.get("PGDRIP_PUBLIC_URL") or None,
             secret=os.environ.get("PGDRIP_SECRET") or None,
+            old_secrets=old_secrets_from_env(),
             unsubscribe_mailto=os.environ.get("PGDRIP_UNSUBSCRIBE_MAILTO") or None,
             dkim_key_file=os.environ.get("PGDRIP_DKIM_KEY_FILE") or None,
             dkim_selector=os.environ.get("PGDRIP_DKIM_SELECTOR") or None,
             dkim_domain=os.environ.get("PGDRIP_DKIM_DOMAIN") or None,
             brand_header=_read_optional(os.environ.get("PGDRIP_BRAND_HEADER")),
             brand_footer=_read_optional(os.environ.get("PGDRIP_BRAND_FOOTER")),
+            from_given=bool(os.environ.get("PGDRIP_FROM")),
         )
         for key, value in flags.items():
             if value is not None:
@@ -133,12 +139,15 @@ class RunSettings:
     def mail_dir(self) -> Path:
         return self.home / "mail"
 
-    def mail_settings(self) -> dict[str, str]:
-        """What drip.publish_mail_settings stores and renders into every message."""
-        published = {"brand_header": self.brand_header, "brand_footer": self.brand_footer,
-                     "from_address": self.from_address}
-        for key in ("unsubscribe_url", "unsubscribe_secret", "public_url", "secret", "unsubscribe_mailto"):
-            if getattr(self, key):
+    def mail_settings(self) -> dict[str, object]:
+        """What drip.publish_mail_settings stores and renders into every message: only the settings
+        this runner was given (published with p_partial, so the others keep their stored values)."""
+        published: dict[str, object] = {}
+        if self.from_given:
+            published["from_address"] = self.from_address
+        for key in ("brand_header", "brand_footer", "unsubscribe_url", "unsubscribe_secret", "public_url", "secret",
+                    "old_secrets", "unsubscribe_mailto"):
+            if getattr(self, key) is not None:  # an empty branding file given: no branding
                 published[key] = getattr(self, key)
         return published
 
@@ -160,9 +169,18 @@ def verify_unsubscribe_token(conn: psycopg.Connection, secret: str, contact_id: 
     return bool(row[0] if not isinstance(row, dict) else row["valid"])
 
 
-def _read_optional(path: str | None) -> str:
+def old_secrets_from_env() -> list[str] | None:
+    """PGDRIP_OLD_SECRETS: the secrets that were PGDRIP_SECRET before, separated by commas; links
+    they signed keep verifying. None when it is not set (the stored list stays)."""
+    raw = os.environ.get("PGDRIP_OLD_SECRETS")
+    if not raw or not raw.strip():
+        return None
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _read_optional(path: str | None) -> str | None:
     if not path:
-        return ""
+        return None
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:

@@ -4,8 +4,11 @@
 -- unsubscribe links ('u'): which contact, enrollment and step the message was, and a 128-bit
 -- HMAC-SHA256 under the key of PGDRIP_SECRET (drip.mail_settings.link_key), as base64url. Made
 -- and checked in SQL, so any PostgreSQL (the embedded one has no pgcrypto) and any process with
--- the database can serve them. read_token returns NULLs for anything but a token this key made:
--- wrong length or alphabet, a flipped bit, another kind. link_token is inlinable.
+-- the database can serve them. p_key holds one or more keys (drip.hmac_pads pairs, one after
+-- the other): link_token signs with the first, read_token accepts a token that any of them made,
+-- so mail signed before the secret was rotated keeps working. read_token returns NULLs for
+-- anything else: wrong length or alphabet, a flipped bit, another kind, a key it does not hold.
+-- link_token is inlinable.
 create or replace function drip.link_token(
     p_key bytea[], p_kind text, p_contact_id bigint, p_enrollment_id bigint, p_step_id bigint, p_link_no integer
 ) returns text
@@ -29,6 +32,7 @@ set search_path = ''
 as $$
 declare
     v_raw bytea;
+    v_valid boolean := false;
 begin
     if p_key is null or p_token is null or p_token !~ '^[A-Za-z0-9_-]{58}$' then
         return;
@@ -39,7 +43,15 @@ begin
        or translate(rtrim(encode(v_raw, 'base64'), '='), '+/', '-_') <> p_token then
         return;
     end if;
-    if substr(drip.hmac_sha256(p_key, substr(v_raw, 1, 27)), 1, 16) <> substr(v_raw, 28, 16) then
+    -- the signing key first (almost every token), then the older ones
+    for i in 0 .. cardinality(p_key) / 2 - 1 loop
+        if substr(drip.hmac_sha256(p_key[2 * i + 1 : 2 * i + 2], substr(v_raw, 1, 27)), 1, 16) = substr(v_raw, 28, 16)
+        then
+            v_valid := true;
+            exit;
+        end if;
+    end loop;
+    if not v_valid then
         return;
     end if;
     kind := chr(get_byte(v_raw, 0));

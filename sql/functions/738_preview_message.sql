@@ -4,8 +4,10 @@
 -- (drip.merge_forms, drip.link_template, drip.html_to_text), with drip.mail_settings' branding,
 -- unsubscribe link and tracked links. drip.preview_step calls it with a saved step, so a preview
 -- and the queued message never differ; the admin pages call it with what is being typed. A NULL
--- contact renders for an example person (Ada Lovelace, ada@example.com). Link tokens name
--- enrollment 0 (and step 0 for a draft): they lead nowhere.
+-- contact renders for an example person (Ada Lovelace, ada@example.com). Its links do nothing,
+-- whoever sees it (a preview gets forwarded): tracked links are PUBLIC_URL/c/preview, the
+-- unsubscribe link PUBLIC_URL/u/preview (or the PGDRIP_UNSUBSCRIBE_URL template with contact 0
+-- and the token 'preview'), none of which any server accepts as a token.
 create or replace function drip.preview_message(p_subject text, p_html_body text, p_contact_id bigint,
                                                 p_step_id bigint default 0)
 returns table (to_address text, subject text, html_body text, text_body text, list_unsubscribe text)
@@ -51,14 +53,14 @@ begin
            '<' || u.link || '>' || coalesce(', <mailto:' || m.unsubscribe_mailto || '?subject=unsubscribe>', '')
     from st, c, drip.mail_settings m
     cross join lateral (values (coalesce(
-        drip.unsubscribe_link(m.unsubscribe_url, m.unsubscribe_key, c.id),
-        m.public_url || '/u/' || drip.link_token(m.link_key, 'u', c.id, 0, st.id, 0)))) as u (link)
+        replace(replace(m.unsubscribe_url, '{contact_id}', '0'), '{token}', 'preview'),
+        m.public_url || '/u/preview'))) as u (link)
     left join lateral (
         select drip.render_links(
                    drip.render_template(st.tracked_html, st.tracked_merge, c.first_name, c.last_name, c.email, true),
                    drip.render_template(st.tracked_text, st.tracked_text_merge, c.first_name, c.last_name, c.email,
                                         false),
-                   st.link_hrefs, c.first_name, c.last_name, c.email, c.id, 0, st.id, m.public_url, m.link_key) as r
+                   st.link_hrefs, c.first_name, c.last_name, c.email, c.id, 0, st.id, m.public_url, null) as r
         where m.public_url is not null
         offset 0
     ) t on true;

@@ -2,8 +2,8 @@
 -- The message a step would send to a contact: drip.preview_message with the step's saved
 -- subject and body, which renders them with the dispatcher's functions (drip.render_template,
 -- drip.render_links, drip.compose_html / compose_text with drip.mail_settings), so a preview and
--- the queued message never differ. The one thing a preview cannot know is the enrollment: its
--- link tokens name enrollment 0 and lead nowhere.
+-- the queued message never differ, but for its links: a preview's links do nothing (see
+-- drip.preview_message), so a forwarded preview cannot unsubscribe the contact it was made for.
 create or replace function drip.preview_step(p_step_id bigint, p_contact_id bigint)
 returns table (to_address text, subject text, html_body text, text_body text, list_unsubscribe text)
 language plpgsql stable

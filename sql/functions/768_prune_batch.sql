@@ -32,6 +32,8 @@ begin
           limit p_limit) o;
     last_id := v_ids[cardinality(v_ids)];
     done := v_picked < p_limit;
+    -- where the links of sent mail lead outlives the mail (drip.sent_links)
+    perform drip.keep_sent_links(v_ids, p_cutoff);
     -- a row queued again since it was picked (drip.retry_outbox) stays
     delete from drip.outbox o
     where o.id = any (v_ids) and o.status in ('sent', 'failed', 'cancelled') and o.created_at < p_cutoff;

@@ -5,7 +5,8 @@
 -- drip.prune_clicks_batch) with a
 -- commit after each, so it never holds a lock a dispatch waits on for more than one batch.
 -- Reports progress as NOTICEs. Changes no behaviour: drip.step_report keeps its counts, and
--- drip.pruned_enrollments remembers what re-entry and once-per-date need. One prune at a time:
+-- drip.pruned_enrollments remembers what re-entry and once-per-date need, and drip.sent_links
+-- where the tracked links of the mail deleted lead (they keep working). One prune at a time:
 -- a second one returns at once. It commits: no SET clause, every name qualified; CALL it
 -- outside an explicit transaction block.
 create or replace procedure drip.prune(p_older_than interval default interval '180 days')

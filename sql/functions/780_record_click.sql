@@ -1,8 +1,12 @@
--- drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text) returns text
+-- drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text, p_request_id uuid default null, p_again boolean default false) returns text
 -- A request of a tracked link (`pgdrip serve`, GET /c/TOKEN). Returns the URL to redirect to,
--- always one stored with the message (drip.outbox.links): never one from the request. ''
--- for the honeypot. NULL, with nothing written, for a token this database did not make or whose
--- message or contact is gone.
+-- always one stored with the message (drip.outbox.links, or drip.sent_links once prune has
+-- deleted the message): never one from the request. '' for the honeypot. NULL, with nothing
+-- written, for a token this database did not make (under any secret it holds) or whose message
+-- or contact is gone. Repeatable: asked again (p_again) with the same p_request_id, after a
+-- connection lost perhaps after the commit, it records nothing twice and returns the same URL
+-- (`pgdrip serve` does so; only the repeat looks for the earlier click, so a first request pays
+-- nothing for it).
 -- The click is recorded (drip.clicks) and judged a bot, with its reason, when it is a HEAD
 -- request, the honeypot, a known scanner's user agent (drip.bot_user_agents) or, only within
 -- 10 seconds of the message being sent, within 2 seconds after its honeypot was requested, or
@@ -11,7 +15,9 @@
 -- message goes into drip.link_clicks (mailing_id and step_id: the step), which fires
 -- after_first_click. The step report's counters move with it. SECURITY DEFINER: the web
 -- process needs no rights on these tables.
-create or replace function drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text)
+drop function if exists drip.record_click(text, text, inet, text);
+create or replace function drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text,
+                                             p_request_id uuid default null, p_again boolean default false)
 returns text
 language plpgsql volatile
 security definer
@@ -34,22 +40,38 @@ begin
     if v_token.kind is distinct from 'c' then
         return null;
     end if;
-    select o.id, o.links, coalesce(o.sent_at, o.created_at) as sent_at into v_message
+    select o.links, coalesce(o.sent_at, o.created_at) as sent_at into v_message
     from drip.outbox o
     where o.enrollment_id = v_token.enrollment_id and o.step_id = v_token.step_id
       and o.contact_id = v_token.contact_id;
+    if not found then
+        -- mail that prune deleted: its links were kept
+        select k.links, k.sent_at into v_message
+        from drip.sent_links k
+        where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
+          and k.step_id = v_token.step_id;
+        if not found then
+            return null;
+        end if;
+    end if;
     v_links := coalesce(cardinality(v_message.links), 0);
-    if v_message.id is null or v_token.link_no > v_links
-       or not exists (select 1 from drip.contacts c where c.id = v_token.contact_id) then
+    if v_token.link_no > v_links or not exists (select 1 from drip.contacts c where c.id = v_token.contact_id) then
         return null;
     end if;
     -- A click's record is committed without waiting for the disk: the reader is being redirected,
     -- and waiting for every flush made each click cost milliseconds. A server crash can lose the
     -- last fraction of a second of clicks; nothing else (an unsubscribe is committed durably).
     perform set_config('synchronous_commit', 'off', true);
-    -- one click of a message at a time: the first-click and burst rules count what came before
-    perform pg_advisory_xact_lock(7142, (v_message.id % 2147483647)::integer);
+    -- one click of a message at a time: the first-click and burst rules count what came before,
+    -- and a repeated request finds the click it already recorded
+    perform pg_advisory_xact_lock(7142, hashtext(v_token.enrollment_id || ':' || v_token.step_id));
     v_url := case when v_token.link_no = 0 then '' else v_message.links[v_token.link_no] end;
+    if p_again and p_request_id is not null
+       and exists (select 1 from drip.clicks k
+                   where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
+                     and k.step_id = v_token.step_id and k.request_id = p_request_id) then
+        return v_url;
+    end if;
 
     v_reason := case
         when upper(p_method) = 'HEAD' then 'HEAD request'
@@ -85,9 +107,9 @@ begin
     end if;
 
     insert into drip.clicks (contact_id, enrollment_id, step_id, link_no, url, clicked_at, ip, user_agent, method,
-                             bot_reason)
+                             bot_reason, request_id)
     values (v_token.contact_id, v_token.enrollment_id, v_token.step_id, v_token.link_no, nullif(v_url, ''), v_now,
-            p_ip, v_agent, upper(left(p_method, 10)), v_reason)
+            p_ip, v_agent, upper(left(p_method, 10)), v_reason, p_request_id)
     returning id into v_id;
 
     if v_reason is not null then
@@ -110,6 +132,6 @@ begin
     return v_url;
 end
 $$;
-revoke all on function drip.record_click(text, text, inet, text) from public;
-comment on function drip.record_click(text, text, inet, text) is
+revoke all on function drip.record_click(text, text, inet, text, uuid, boolean) from public;
+comment on function drip.record_click(text, text, inet, text, uuid, boolean) is
     'Records a tracked-link request, judges it (person or bot), fires after_first_click; returns the stored URL.';

@@ -13,7 +13,7 @@ declare
     -- contact-scoped, co-located with drip.contacts (listed in the order they are laid out)
     v_distributed constant text[] := array['contacts', 'contact_tags', 'group_members', 'purchases', 'link_clicks',
         'enrollments', 'outbox', 'pruned_enrollments', 'step_stats', 'clicks', 'unsubscribes', 'events', 'segment_members',
-        'topic_unsubscribes', 'contact_sends', 'shard_keys'];
+        'topic_unsubscribes', 'contact_sends', 'sent_links', 'shard_keys'];
     v_reference constant text[] := array['time_zones', 'tags', 'groups', 'topics', 'frequency_caps', 'sequences',
         'sequence_steps', 'step_variants', 'sweeps', 'runners',
         'mail_settings', 'send_rate', 'bot_user_agents', 'admin_sessions'];

@@ -1,8 +1,9 @@
 -- table drip.mail_settings
 -- What the dispatcher renders around every message body: branding and the unsubscribe link.
--- One row, written by drip.publish_mail_settings when a runner starts (from its PGDRIP_*
--- settings), read by the dispatcher and by drip.preview_step, so that a preview and the sent
--- message are rendered in one place. Holds HMAC keys: no role but the runner's may read it.
+-- One row, written by drip.publish_mail_settings when a runner or `pgdrip serve` starts (only
+-- the PGDRIP_* settings it was given), read by the dispatcher and by drip.preview_step, so that
+-- a preview and the sent message are rendered in one place. Holds HMAC keys: no role but the
+-- runner's may read it.
 create table drip.mail_settings (
     singleton boolean primary key default true constraint mail_settings_singleton check (singleton),
     brand_header text not null default '',
@@ -11,7 +12,9 @@ create table drip.mail_settings (
     unsubscribe_url text,
     -- drip.hmac_pads of PGDRIP_UNSUBSCRIBE_SECRET
     unsubscribe_key bytea[],
-    -- the return path (pgdrip serve): PGDRIP_PUBLIC_URL, and drip.hmac_pads of PGDRIP_SECRET
+    -- the return path (pgdrip serve): PGDRIP_PUBLIC_URL, and the keys of its links: drip.hmac_pads
+    -- of PGDRIP_SECRET (the pair that signs), then those of every older secret that still
+    -- verifies (PGDRIP_OLD_SECRETS, and each secret a newer one replaced), pair after pair
     public_url text,
     link_key bytea[],
     -- PGDRIP_UNSUBSCRIBE_MAILTO: a second List-Unsubscribe target

@@ -15,7 +15,10 @@ create table drip.clicks (
     user_agent text,
     method text not null,
     -- NULL: a person
-    bot_reason text
+    bot_reason text,
+    -- the web request that recorded it: `pgdrip serve` asks again with the same id after a lost
+    -- connection, and drip.record_click then records nothing twice
+    request_id uuid
 );
 create index clicks_message on drip.clicks (contact_id, enrollment_id, step_id, clicked_at);
 -- Retention (drip.prune) walks clicks by time: ids are not in time order on Citus.

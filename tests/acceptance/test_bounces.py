@@ -60,3 +60,17 @@ def test_a_policy_refusal_fails_the_message_only(dsn, db, smtp, tmp_home):
     assert {e["status"] for e in db.execute("select status from drip.enrollments").fetchall()} == {"active"}
     dispatch(db, 3)  # the sequences go on
     assert db.execute("select count(*) n from drip.outbox where status = 'queued'").fetchone()["n"] == 2
+
+
+def test_the_generic_550_mailbox_unavailable_fails_the_message_only(dsn, db, smtp, tmp_home):
+    """RFC 5321's "550 ... mailbox unavailable" is also what servers answer for policy refusals:
+    behaviour 14 bounces only 5.1.x, 5.2.1, or a 550 that says the mailbox does not exist."""
+    t = two_sequences(db)
+    c = add_contact(db, "unavailable@example.com")
+    tag(db, c, t)
+    assert pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home).returncode == 0
+    assert db.execute("select bounced_at from drip.contacts where id = %s", (c,)).fetchone()["bounced_at"] is None
+    rows = db.execute("select status, last_error from drip.outbox where contact_id = %s", (c,)).fetchall()
+    assert [r["status"] for r in rows] == ["failed", "failed"]
+    assert all(r["last_error"] == "550 Requested action not taken: mailbox unavailable" for r in rows)
+    assert {e["status"] for e in db.execute("select status from drip.enrollments").fetchall()} == {"active"}

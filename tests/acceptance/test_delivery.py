@@ -1,6 +1,7 @@
 """`pgdrip run --once` against a real SMTP server: delivery, Message-IDs, failures, retries."""
 
 import json
+import re
 from email.message import Message
 
 from tests.acceptance.cli import pgdrip
@@ -177,7 +178,8 @@ def test_drain_only_sends_what_is_queued_and_leaves_dispatch_to_pg_cron(dsn, db,
 
 def test_preview_shows_exactly_the_parts_that_are_sent(dsn, db, smtp, tmp_home, tmp_path):
     """Branding, the unsubscribe link and the text part are rendered by the database, in one
-    place, for the dispatcher and for `pgdrip preview` alike."""
+    place, for the dispatcher and for `pgdrip preview` alike; only the preview's unsubscribe
+    link names no contact and no token (a forwarded preview must unsubscribe nobody)."""
     (tmp_path / "head.html").write_text("<div style='color:#333'>ACME <b>News</b></div>")
     (tmp_path / "foot.html").write_text("<p>ACME Ltd, 1 Road &amp; Street</p>")
     env = {**UNSUB, "PGDRIP_BRAND_HEADER": str(tmp_path / "head.html"),
@@ -190,11 +192,19 @@ def test_preview_shows_exactly_the_parts_that_are_sent(dsn, db, smtp, tmp_home, 
     r = pgdrip("preview", str(step), "--contact", "a@example.com", "--json", dsn=dsn)
     assert r.returncode == 0, r.stderr
     shown = json.loads(r.stdout)
+    contact = db.execute("select id from drip.contacts").fetchone()["id"]
+    token = re.search(rf"https://example\.com/u\?c={contact}&t=([0-9a-f]{{32}})", msg["List-Unsubscribe"]).group(1)
+
+    def as_previewed(sent: str) -> str:
+        return sent.replace("\r\n", "\n").replace(f"c={contact}&amp;t={token}", "c=0&amp;t=preview") \
+                   .replace(f"c={contact}&t={token}", "c=0&t=preview")
+
     assert shown["subject"] == msg["Subject"] == "Hi Ada"
-    assert shown["html_body"] == part(msg, "html").replace("\r\n", "\n")
-    assert shown["text_body"] == part(msg, "plain").replace("\r\n", "\n")
-    assert "".join(msg["List-Unsubscribe"].split()) == shown["list_unsubscribe"]
+    assert shown["html_body"] == as_previewed(part(msg, "html"))
+    assert shown["text_body"] == as_previewed(part(msg, "plain"))
+    assert as_previewed("".join(msg["List-Unsubscribe"].split())) == shown["list_unsubscribe"]
+    assert token not in r.stdout
     assert shown["text_body"].startswith("ACME News\n\nHello Ada link (https://example.com/x?a=1&b=2)\n")
-    assert "Unsubscribe: https://example.com/u?c=" in shown["text_body"]
+    assert "Unsubscribe: https://example.com/u?c=0&t=preview" in shown["text_body"]
     html = shown["html_body"]
     assert html.index("ACME") < html.index("Hello") < html.index("Road &amp; Street") < html.index("Unsubscribe")

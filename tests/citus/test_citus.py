@@ -25,7 +25,7 @@ def test_migrate_distributes_contacts_and_their_rows_and_makes_configuration_ref
         "select logicalrelid::regclass::text t, partmethod, colocationid from pg_dist_partition")}
     contacts_group = layout["drip.contacts"][1]
     for table in ("contacts", "contact_tags", "group_members", "purchases", "link_clicks", "enrollments", "outbox",
-                  "step_stats", "clicks", "unsubscribes", "pruned_enrollments", "shard_keys"):
+                  "step_stats", "clicks", "unsubscribes", "pruned_enrollments", "sent_links", "shard_keys"):
         assert layout[f"drip.{table}"] == ("h", contacts_group), table
     for table in ("sequences", "sequence_steps", "tags", "groups", "sweeps", "runners", "mail_settings"):
         assert layout[f"drip.{table}"][0] == "n", table

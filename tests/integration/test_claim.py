@@ -119,8 +119,18 @@ def test_a_row_cancelled_in_flight_is_recorded_sent_once_handed_over(db):
     ("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", True),
     ("550 5.2.1 The email account that you tried to reach is disabled.", True),
     ("550 User unknown", True),
-    ("550 Requested action not taken: mailbox unavailable", True),
-    ("551 no such user here", True),
+    ("550 No such user here", True),
+    ("550 Mailbox does not exist", True),
+    ("550 Invalid recipient", True),
+    ("550-Unknown user", True),
+    # behaviour 14 names 5.1.x, 5.2.1, or a 550 that says the mailbox does not exist: nothing else
+    ("550 Requested action not taken: mailbox unavailable", False),  # RFC 5321's generic text, also policy
+    ("550 mailbox unavailable", False),
+    ("550 Mailbox unavailable or access denied", False),
+    ("550 User unknown: message refused by policy", False),
+    ("551 no such user here", False),  # 551 is "user not local"
+    ("553 mailbox name not allowed", False),
+    ("550 Recipient address rejected: Access denied", False),
     ("550 5.7.1 Message rejected as spam", False),
     ("554 5.7.1 Service unavailable; Client host blocked", False),
     ("550 5.1.8 sender address rejected: domain not found", False),

@@ -72,15 +72,36 @@ def test_the_dispatcher_renders_tracked_links_and_stores_where_they_lead(db, tra
     assert row["message_id"].endswith("@example.com>") and row["list_id"].endswith(".example.com>")
 
 
-def test_preview_renders_the_same_message_with_tokens_that_lead_nowhere(db, tracked):
+def test_preview_renders_the_same_message_with_links_that_do_nothing(db, tracked):
+    """A preview (admin page, `pgdrip preview`) is the message, but a forwarded preview must not
+    let its reader unsubscribe the contact it was made for: its links carry no token at all."""
     row = tracked["row"]
     shown = db.execute("select * from drip.preview_step(%s, %s)", (row["step_id"], row["contact_id"])).fetchone()
-    anonymous = re.compile(r"/(c|u)/[A-Za-z0-9_-]{58}")
+    anonymous = re.compile(r"/(c|u)/([A-Za-z0-9_-]{58}|preview)")
     assert anonymous.sub("/TOKEN", shown["html_body"]) == anonymous.sub("/TOKEN", row["html_body"])
     assert anonymous.sub("/TOKEN", shown["text_body"]) == anonymous.sub("/TOKEN", row["text_body"])
-    assert shown["html_body"] != row["html_body"]
-    first = re.search(r"/c/([A-Za-z0-9_-]{58})", shown["html_body"]).group(1)
-    assert db.execute("select drip.record_click(%s, 'GET', null, %s) u", (first, BROWSER)).fetchone()["u"] is None
+    assert not re.search(r"/(c|u)/[A-Za-z0-9_-]{58}", shown["html_body"] + shown["text_body"])
+    assert shown["list_unsubscribe"] == f"<{PUBLIC}/u/preview>"
+    # the admin pages' live preview of what is being typed, for the same contact
+    typed = db.execute("select * from drip.preview_message('Hi', %s, %s, %s)",
+                       (TWO_LINKS, row["contact_id"], row["step_id"])).fetchone()
+    assert typed["html_body"] == shown["html_body"] and typed["list_unsubscribe"] == shown["list_unsubscribe"]
+    assert db.execute("select drip.unsubscribe_by_token('preview') c").fetchone()["c"] is None
+    assert db.execute("select drip.record_click('preview', 'GET', null, %s) u", (BROWSER,)).fetchone()["u"] is None
+    assert db.execute("select unsubscribed_at from drip.contacts").fetchone()["unsubscribed_at"] is None
+    assert clicks(db) == []
+
+
+def test_a_preview_with_a_user_served_unsubscribe_url_names_no_contact(db, tracked):
+    row = tracked["row"]
+    db.execute("select drip.publish_mail_settings(%s, null, true)",
+               (Jsonb({"unsubscribe_url": "https://example.com/u?c={contact_id}&t={token}",
+                       "unsubscribe_secret": "u" * 20}),))
+    shown = db.execute("select * from drip.preview_step(%s, %s)", (row["step_id"], row["contact_id"])).fetchone()
+    assert shown["list_unsubscribe"] == "<https://example.com/u?c=0&t=preview>"
+    real = db.execute("select drip.unsubscribe_token(m.unsubscribe_key, %s) t from drip.mail_settings m",
+                      (row["contact_id"],)).fetchone()["t"]
+    assert real not in shown["html_body"] + shown["text_body"]
 
 
 def test_a_person_more_than_ten_seconds_after_sending_is_never_a_bot_for_timing(db, tracked):
@@ -133,11 +154,10 @@ def test_tokens_that_are_not_this_databases_links_write_nothing(db, tracked):
     row = tracked["row"]
     for bad in (token(db, row, 0, "u"), token(db, row, 3), "x" * 58, "", None):
         assert db.execute("select drip.record_click(%s, 'GET', null, %s) u", (bad, BROWSER)).fetchone()["u"] is None
-    made_under_the_old_key = token(db, row, 1)
-    db.execute("select drip.publish_mail_settings(%s, null, true)",
-               (Jsonb({"public_url": PUBLIC, "secret": "another-secret-entirely"}),))
-    assert db.execute("select drip.record_click(%s, 'GET', null, %s) u",
-                      (made_under_the_old_key, BROWSER)).fetchone()["u"] is None
+    # signed with a key this database never held
+    foreign = db.execute("select drip.link_token(drip.hmac_pads('another-secret-entirely'), 'c', %s, %s, %s, 1) t",
+                         (row["contact_id"], row["enrollment_id"], row["step_id"])).fetchone()["t"]
+    assert db.execute("select drip.record_click(%s, 'GET', null, %s) u", (foreign, BROWSER)).fetchone()["u"] is None
     assert clicks(db) == []
 
 

@@ -81,14 +81,18 @@ def demo(dsn: str | None, smtp_url: str | None) -> None:
     from ..web.config import ServeSettings
 
     settings = RunSettings.from_env(smtp_url=smtp_url)
-    if not settings.public_url:  # the demo serves its own return path on this machine
-        port = DEMO_PORT if _port_free(DEMO_PORT) else _free_port()
-        settings.public_url, settings.secret = f"http://127.0.0.1:{port}", _demo_secret(settings.home)
     factory, target = make_sender_factory(settings.smtp_url, settings.mail_dir)
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         require_schema(conn)
+        stored = conn.execute(queries.MAIL_SETTINGS).fetchone()["public_url"]
+        if not settings.public_url:
+            if stored is None or re.match(r"^http://127\.0\.0\.1:\d+$", stored):
+                # the demo serves its own return path on this machine (never in place of a real one)
+                port = DEMO_PORT if _port_free(DEMO_PORT) else _free_port()
+                settings.public_url, settings.secret = f"http://127.0.0.1:{port}", _demo_secret(settings.home)
         publish_mail_settings(conn, settings)
+        public_url = settings.public_url or stored
         with conn.transaction():
             for statement in queries.DEMO_SETUP:
                 conn.execute(statement)
@@ -98,7 +102,7 @@ def demo(dsn: str | None, smtp_url: str | None) -> None:
 
     with connect(dsn) as conn:
         mail = {r["email"]: r["html_body"] for r in conn.execute(queries.DEMO_MAIL)}
-    base = settings.public_url.rstrip("/")
+    base = (public_url or "").rstrip("/")
     local = re.match(r"^http://127\.0\.0\.1:(\d+)$", base)
     links = re.findall(rf'href="({re.escape(base)}/c/[^"]+)"', mail.get("ada@example.com", ""))
     unsubscribe = re.search(rf'href="({re.escape(base)}/u/[^"]+)"', mail.get("grace@example.com", ""))

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import PgdripError
-from ..settings import _env_int
+from ..settings import _env_int, old_secrets_from_env
 
 # who may read /metrics unless PGDRIP_METRICS_ALLOW says otherwise: this machine and private networks
 DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
@@ -21,12 +21,17 @@ class ServeSettings:
     port: int = 8080
     public_url: str | None = None
     secret: str | None = None
+    old_secrets: list[str] | None = None
     trusted_proxies: list[str] = field(default_factory=list)
     admin_user: str = "admin"
     admin_password: str | None = None
     metrics: bool = True
     metrics_allow: list = field(default_factory=lambda: _networks(DEFAULT_METRICS_ALLOW))
-    pool_size: int = 8
+    pool_size: int = 8  # the recipients' pool (tracked links, unsubscribes, /healthz)
+    admin_pool_size: int = 4  # the admin pages and /metrics
+    public_statement_timeout: float = 10.0  # seconds
+    admin_statement_timeout: float = 30.0  # PGDRIP_ADMIN_STATEMENT_TIMEOUT
+    stored_public_url: str | None = None  # what the database holds (a runner published it), read at start
 
     @classmethod
     def from_env(cls, dsn: str, host: str | None, port: int | None) -> "ServeSettings":
@@ -36,6 +41,7 @@ class ServeSettings:
             port=port or _env_int("PGDRIP_SERVE_PORT", 8080),
             public_url=(os.environ.get("PGDRIP_PUBLIC_URL") or "").rstrip("/") or None,
             secret=os.environ.get("PGDRIP_SECRET") or None,
+            old_secrets=old_secrets_from_env(),
             trusted_proxies=[p.strip() for p in (os.environ.get("PGDRIP_TRUSTED_PROXIES") or "").split(",")
                              if p.strip()],
             admin_user=os.environ.get("PGDRIP_ADMIN_USER") or "admin",
@@ -43,6 +49,7 @@ class ServeSettings:
             metrics=(os.environ.get("PGDRIP_METRICS") or "on").lower() not in ("off", "0", "false", "no"),
             metrics_allow=_networks(os.environ.get("PGDRIP_METRICS_ALLOW") or DEFAULT_METRICS_ALLOW,
                                     "PGDRIP_METRICS_ALLOW"),
+            admin_statement_timeout=_seconds("PGDRIP_ADMIN_STATEMENT_TIMEOUT", 30.0),
         )
         s.validate()
         return s
@@ -64,8 +71,27 @@ class ServeSettings:
                 raise PgdripError(f"PGDRIP_TRUSTED_PROXIES: {proxy!r} is not an IP address or network") from None
 
     @property
+    def hsts(self) -> bool:
+        """Strict-Transport-Security when recipients reach this server over https."""
+        url = self.public_url or self.stored_public_url or ""
+        return url.lower().startswith("https://")
+
+    @property
     def secure_cookies(self) -> bool:
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 86400:
+        raise PgdripError(f"{name} must be a number of seconds between 0.1 and 86400, not {raw!r}")
+    return value
 
 
 def _networks(text: str, name: str = "networks") -> list:

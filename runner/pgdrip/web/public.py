@@ -3,13 +3,14 @@ Each handler is one SQL call; the database decides what a token is worth."""
 
 import ipaddress
 import logging
+import uuid
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import queries
-from .common import fetch_one, render
+from .common import db, fetch_one, render
 
 log = logging.getLogger("pgdrip.serve")
 
@@ -28,11 +29,25 @@ def client_ip(request: Request) -> str | None:
         return None
 
 
+def token_of(request: Request) -> str | None:
+    """The token in the path, if the database can be asked about it at all: text with a NUL
+    (%00) cannot be sent to PostgreSQL, and is no token of ours anyway. The database judges the
+    rest."""
+    token = request.path_params["token"]
+    return None if "\x00" in token else token
+
+
 async def tracked_link(request: Request) -> Response:
     """GET or HEAD /c/TOKEN: record the click, redirect to the URL stored with the message."""
+    token = token_of(request)
+    if token is None:
+        return not_found(request)
+    # drip.record_click is repeatable with the same request id: asked again after a lost
+    # connection, it returns the URL without recording the click twice
     row = await fetch_one(request, queries.RECORD_CLICK, {
-        "token": request.path_params["token"], "method": request.method, "ip": client_ip(request),
-        "agent": request.headers.get("user-agent", "")})
+        "token": token, "method": request.method, "ip": client_ip(request),
+        "agent": request.headers.get("user-agent", "").replace("\x00", ""), "request": uuid.uuid4(), "again": False},
+        repeatable=True)
     url = row["url"]
     if url is None:
         return not_found(request)
@@ -43,7 +58,9 @@ async def tracked_link(request: Request) -> Response:
 
 async def unsubscribe_page(request: Request) -> Response:
     """GET /u/TOKEN: a page with a button. It never unsubscribes by itself (scanners GET links)."""
-    target = await fetch_one(request, queries.UNSUBSCRIBE_TARGET, {"token": request.path_params["token"]})
+    token = token_of(request)
+    target = None if token is None else await fetch_one(request, queries.UNSUBSCRIBE_TARGET, {"token": token},
+                                                        repeatable=True)
     if target is None:
         return not_found(request)
     return render(request, "unsubscribe.html", {"target": target}, headers=NO_REFERRER)
@@ -52,6 +69,9 @@ async def unsubscribe_page(request: Request) -> Response:
 async def unsubscribe(request: Request) -> Response:
     """POST /u/TOKEN with List-Unsubscribe=One-Click (RFC 8058): unsubscribe at once, repeatably;
     no cookie, no login, no redirect."""
+    token = token_of(request)
+    if token is None:
+        return not_found(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in FORM_TYPES:
         return PlainTextResponse("Send the form as application/x-www-form-urlencoded or multipart/form-data.\n",
@@ -68,7 +88,8 @@ async def unsubscribe(request: Request) -> Response:
     if form is None or form.get("List-Unsubscribe") != "One-Click":
         return PlainTextResponse("Expected the body List-Unsubscribe=One-Click (RFC 8058).\n", status_code=400)
     via = "page" if form.get("from") == "page" else "one-click"
-    row = await fetch_one(request, queries.UNSUBSCRIBE_BY_TOKEN, {"token": request.path_params["token"], "via": via})
+    # repeatable: a second unsubscribe of the same contact changes nothing (RFC 8058)
+    row = await fetch_one(request, queries.UNSUBSCRIBE_BY_TOKEN, {"token": token, "via": via}, repeatable=True)
     if row["contact_id"] is None:
         return not_found(request)
     if via == "page":
@@ -98,11 +119,17 @@ async def _form(request: Request, content_type: str, body: bytes) -> dict[str, s
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+HEALTH_TIMEOUT_SECONDS = 2.0
+
+
 async def healthz(request: Request) -> Response:
-    """200 while the database answers, 503 otherwise."""
+    """200 while the database answers what clicks and unsubscribes need (drip.mail_settings)
+    within 2 seconds, by its own statement timeout; 503 otherwise."""
     try:
-        await fetch_one(request, queries.PROBE, {}, timeout=3)
-    except Exception as exc:  # the pool's timeout, a lost server: not healthy, and say why
+        async with db(request, timeout=3) as conn, conn.transaction():
+            await conn.execute(queries.HEALTH_TIMEOUT, {"ms": str(int(HEALTH_TIMEOUT_SECONDS * 1000))})
+            await conn.execute(queries.HEALTH_PROBE)
+    except Exception as exc:  # the pool's timeout, the statement's, a lost server: not healthy, and say why
         log.warning("healthz: database unavailable (%s)", " ".join(str(exc).split()))
         return PlainTextResponse("database unavailable\n", status_code=503)
     return PlainTextResponse("ok\n")
