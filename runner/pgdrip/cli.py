@@ -202,7 +202,18 @@ def cancel(dsn: str | None, enrollment_ids: tuple[int, ...], sequence_id: int | 
 
 
 def _register() -> None:
-    from .commands import apply, audience, campaigns, cron, demo, experiments, journeys, mail_settings, operate, sequences
+    from .commands import (
+        apply,
+        audience,
+        campaigns,
+        cron,
+        demo,
+        experiments,
+        journeys,
+        mail_settings,
+        operate,
+        sequences,
+    )
 
     for module in (apply, audience, campaigns, cron, demo, experiments, journeys, mail_settings, operate, sequences):
         module.register(main)

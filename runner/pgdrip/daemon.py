@@ -173,7 +173,7 @@ class Runner:
         """Sweep every anniversary date still owed (today, and days missed while no runner ran,
         up to PGDRIP_SWEEP_CATCHUP_DAYS back) that no other runner has claimed: drip.sweep_due,
         the same procedure pg_cron calls. False if the sweep failed (logged with its cause; the
-        failed date stays owed).
+        failed date stays owed)."""
         swept: list = []
         if self.drain_only:
             return True
