@@ -39,3 +39,4 @@ create index enrollments_holdout on drip.enrollments (id) where holdout and stat
 alter table drip.step_stats
     add column variant_id bigint,
     add column held_out bigint not null default 0;
+alter table drip.sent_links add column variant_id bigint;

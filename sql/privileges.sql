@@ -49,7 +49,8 @@ grant execute on function drip.month_day(date), drip.utc_date(timestamptz), drip
     drip.condition_error(text, text, text, text), drip.is_condition_name(jsonb), drip.condition_sql(jsonb, boolean),
     drip.condition_predicate(jsonb, boolean, text, regclass), drip.conditions_read(text),
     drip.local_shards(text), drip.json_text(text, text), drip.arm_bucket(bigint, bigint),
-    drip.holdout_share(bigint, bigint), drip.two_proportion_p(bigint, bigint, bigint, bigint)
+    drip.holdout_share(bigint, bigint), drip.two_proportion_p(bigint, bigint, bigint, bigint),
+    drip.step_arm(bigint, bigint)
     to drip_app, drip_runner, drip_admin;
 grant select on drip.time_zones to drip_app, drip_runner, drip_admin;
 -- where the shards are, on Citus (drip.local_table, drip.route_events): read by triggers and runners

@@ -19,3 +19,25 @@ language sql immutable parallel safe
 return (('x' OPERATOR(pg_catalog.||) pg_catalog.left(pg_catalog.md5('holdout:' OPERATOR(pg_catalog.||)
         p_sequence_id::text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) p_contact_id::text), 8))::bit(32)::bigint
         OPERATOR(pg_catalog.&) 4294967295)::numeric OPERATOR(pg_catalog./) 42949672.96;
+
+-- drip.step_arm(p_step_id bigint, p_contact_id bigint) returns bigint
+-- The arm of a step a contact gets (behaviour 25): NULL for the step's own content, else the id
+-- of the active variant whose stretch of the arms laid end to end (the step's own content first,
+-- control_weight wide, then its active variants by id, each weight wide) holds
+-- arm_bucket(contact, step) modulo their total width. The one home of the rule: the dispatcher
+-- and drip.preview_step both ask it.
+create or replace function drip.step_arm(p_step_id bigint, p_contact_id bigint) returns bigint
+language sql stable parallel safe
+set search_path = ''
+as $$
+    select a.id
+    from (select v.id, st.control_weight + sum(v.weight) over (order by v.id) as upto,
+                 st.control_weight + sum(v.weight) over () as total, st.control_weight
+          from drip.step_variants v
+          join drip.sequence_steps st on st.id = v.step_id
+          where v.step_id = p_step_id and v.active) a
+    where drip.arm_bucket(p_contact_id, p_step_id) % a.total >= a.control_weight
+      and drip.arm_bucket(p_contact_id, p_step_id) % a.total < a.upto
+    order by a.upto
+    limit 1
+$$;

@@ -120,19 +120,10 @@ declare
             where st.sequence_id = g.sequence_id and st.active and st.step_order > cur.step_order
             order by st.step_order limit 1
         ) nxt on true
-        -- the arm (behaviour 25): the step's own content, then its active variants by id, laid end to
-        -- end by weight; the contact's drip.arm_bucket picks one (none: the step's own content)
+        -- the arm (behaviour 25): drip.step_arm, only where some step has variants
         left join lateral (
-            select a.* from (
-                select v.*, cur.control_weight + sum(v.weight) over (order by v.id) as upto,
-                       cur.control_weight + sum(v.weight) over () as total
-                from {step_variants} v
-                where v.step_id = cur.id and v.active and {variants_on}
-            ) a
-            where drip.arm_bucket(g.contact_id, cur.id) % a.total < a.upto
-              and drip.arm_bucket(g.contact_id, cur.id) % a.total >= cur.control_weight
-            order by a.upto
-            limit 1
+            select v.* from {step_variants} v
+            where {variants_on} and v.id = drip.step_arm(cur.id, g.contact_id)
         ) var on true
         -- the payload of the event that enrolled the contact, for {{event.X}} tags
         left join lateral (

@@ -12,8 +12,8 @@ declare
     v_kept integer;
 begin
     -- co-located by contact on Citus: the insert runs on each shard
-    insert into drip.sent_links (contact_id, enrollment_id, step_id, links, sent_at)
-    select o.contact_id, o.enrollment_id, o.step_id, o.links, coalesce(o.sent_at, o.created_at)
+    insert into drip.sent_links (contact_id, enrollment_id, step_id, links, sent_at, variant_id)
+    select o.contact_id, o.enrollment_id, o.step_id, o.links, coalesce(o.sent_at, o.created_at), o.variant_id
     from drip.outbox o
     where o.id = any (p_ids) and o.status = 'sent' and o.created_at < p_cutoff and cardinality(o.links) > 0
     on conflict do nothing;

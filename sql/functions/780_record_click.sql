@@ -13,7 +13,7 @@
 -- the GET that completes GETs of every link (2 or more) within 2 seconds (the earlier ones of
 -- that burst are marked too). A bot click fires nothing. A person's first click in the
 -- message goes into drip.link_clicks (mailing_id and step_id: the step), which fires
--- after_first_click. The step report's counters move with it. SECURITY DEFINER: the web
+-- after_first_click. The step report's counters move with it, for the message's arm. SECURITY DEFINER: the web
 -- process needs no rights on these tables.
 drop function if exists drip.record_click(text, text, inet, text);
 create or replace function drip.record_click(p_token text, p_method text, p_ip inet, p_user_agent text,
@@ -40,13 +40,13 @@ begin
     if v_token.kind is distinct from 'c' then
         return null;
     end if;
-    select o.links, coalesce(o.sent_at, o.created_at) as sent_at into v_message
+    select o.links, coalesce(o.sent_at, o.created_at) as sent_at, o.variant_id into v_message
     from drip.outbox o
     where o.enrollment_id = v_token.enrollment_id and o.step_id = v_token.step_id
       and o.contact_id = v_token.contact_id;
     if not found then
         -- mail that prune deleted: its links were kept
-        select k.links, k.sent_at into v_message
+        select k.links, k.sent_at, k.variant_id into v_message
         from drip.sent_links k
         where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
           and k.step_id = v_token.step_id;
@@ -100,8 +100,9 @@ begin
             )
             select count(*) into v_burst from burst;
             if v_burst > 0 then
-                insert into drip.step_stats (step_id, day, contact_id, clicks, bot_clicks)
-                values (v_token.step_id, (v_now at time zone 'UTC')::date, v_token.contact_id, -v_burst, v_burst);
+                insert into drip.step_stats (step_id, variant_id, day, contact_id, clicks, bot_clicks)
+                values (v_token.step_id, v_message.variant_id, (v_now at time zone 'UTC')::date, v_token.contact_id,
+                        -v_burst, v_burst);
             end if;
         end if;
     end if;
@@ -113,16 +114,17 @@ begin
     returning id into v_id;
 
     if v_reason is not null then
-        insert into drip.step_stats (step_id, day, contact_id, bot_clicks)
-        values (v_token.step_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1);
+        insert into drip.step_stats (step_id, variant_id, day, contact_id, bot_clicks)
+        values (v_token.step_id, v_message.variant_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1);
         return v_url;
     end if;
     -- the probe first: Citus refuses subqueries inside INSERT ... VALUES
     v_unique := case when exists (select 1 from drip.clicks k
                                   where k.contact_id = v_token.contact_id and k.step_id = v_token.step_id
                                     and k.bot_reason is null and k.id <> v_id) then 0 else 1 end;
-    insert into drip.step_stats (step_id, day, contact_id, clicks, unique_clickers)
-    values (v_token.step_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1, v_unique);
+    -- counted for the arm the message was (drip.variant_report)
+    insert into drip.step_stats (step_id, variant_id, day, contact_id, clicks, unique_clickers)
+    values (v_token.step_id, v_message.variant_id, (v_now at time zone 'UTC')::date, v_token.contact_id, 1, v_unique);
     if not exists (select 1 from drip.clicks k
                    where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
                      and k.step_id = v_token.step_id and k.bot_reason is null and k.id <> v_id) then

@@ -55,6 +55,7 @@ declare
     v_token record;
     v_topic bigint;
     v_done integer;
+    v_variant bigint;
 begin
     if p_scope is not null and p_scope !~ '^(all|topic|topic:[0-9]{1,18})$' then
         raise exception 'unknown unsubscribe scope %', quote_literal(left(p_scope, 40))
@@ -65,6 +66,14 @@ begin
     if v_token.contact_id is null or not exists (select from drip.contacts c where c.id = v_token.contact_id) then
         return null;
     end if;
+    -- the arm the message was (behaviour 25): its unsubscribes count for it
+    select coalesce((select o.variant_id from drip.outbox o
+                     where o.contact_id = v_token.contact_id and o.enrollment_id = v_token.enrollment_id
+                       and o.step_id = v_token.step_id),
+                    (select k.variant_id from drip.sent_links k
+                     where k.contact_id = v_token.contact_id and k.enrollment_id = v_token.enrollment_id
+                       and k.step_id = v_token.step_id))
+    into v_variant;
     v_topic := case when p_scope like 'topic:%' then substr(p_scope, 7)::bigint
                     when p_scope = 'all' then null
                     else v_token.topic_id end;
@@ -79,8 +88,8 @@ begin
         if v_done > 0 then
             insert into drip.unsubscribes (contact_id, enrollment_id, step_id, via, topic_id)
             values (v_token.contact_id, v_token.enrollment_id, v_token.step_id, left(p_via, 40), v_topic);
-            insert into drip.step_stats (step_id, day, contact_id, topic_unsubscribes)
-            values (v_token.step_id, (now() at time zone 'UTC')::date, v_token.contact_id, 1);
+            insert into drip.step_stats (step_id, variant_id, day, contact_id, topic_unsubscribes)
+            values (v_token.step_id, v_variant, (now() at time zone 'UTC')::date, v_token.contact_id, 1);
         end if;
         return v_token.contact_id;
     end if;
@@ -89,8 +98,8 @@ begin
     if found then
         insert into drip.unsubscribes (contact_id, enrollment_id, step_id, via)
         values (v_token.contact_id, v_token.enrollment_id, v_token.step_id, left(p_via, 40));
-        insert into drip.step_stats (step_id, day, contact_id, unsubscribes)
-        values (v_token.step_id, (now() at time zone 'UTC')::date, v_token.contact_id, 1);
+        insert into drip.step_stats (step_id, variant_id, day, contact_id, unsubscribes)
+        values (v_token.step_id, v_variant, (now() at time zone 'UTC')::date, v_token.contact_id, 1);
     end if;
     return v_token.contact_id;
 end

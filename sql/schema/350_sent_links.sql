@@ -9,5 +9,7 @@ create table drip.sent_links (
     -- drip.outbox.links: the URL of each tracked link, in order
     links text[] not null,
     sent_at timestamptz not null,
+    -- the arm the message was (behaviour 25): its clicks count for that arm
+    variant_id bigint,
     primary key (contact_id, enrollment_id, step_id)
 );

@@ -195,3 +195,34 @@ def test_holdout_and_control_weight_are_checked(db):
             db.execute(statement)
         assert error_field(caught.value.diag) == field
     assert seq
+
+
+def test_clicks_and_unsubscribes_through_the_links_count_for_the_messages_arm(db):
+    import re
+
+    db.execute("""select drip.publish_mail_settings('{"public_url": "http://localhost:8080",
+                  "secret": "0123456789abcdef0123"}')""")
+    seq = add_sequence(db, "after_purchase", None,
+                       steps=[(0, "A", '<p><a href="https://example.com/a">a</a></p>')])
+    step = db.execute("select id from drip.sequence_steps").fetchone()["id"]
+    db.execute("insert into drip.step_variants (step_id, name, subject, html_body) "
+               "values (%s, 'B', 'B', '<p><a href=\"https://example.com/b\">b</a></p>')", (step,))
+    variant = db.execute("select id from drip.step_variants").fetchone()["id"]
+    db.execute("insert into drip.contacts (email) select 'u' || g || '@example.com' from generate_series(1, 40) g")
+    enroll_all(db)
+    dispatch(db)
+    db.execute("update drip.outbox set status = 'sent', sent_at = now() - interval '1 minute'")
+    rows = outbox(db)
+    for row in rows:  # every contact clicks its message's link, as a person
+        token = re.search(r"/c/([A-Za-z0-9_-]{58})", row["text_body"]).group(1)
+        url = db.execute("select drip.record_click(%s, 'GET', '192.0.2.1', 'Mozilla/5.0 (X11; Linux) Firefox/120') u",
+                         (token,)).fetchone()["u"]
+        assert url == ("https://example.com/b" if row["variant_id"] else "https://example.com/a")
+    b_rows = [r for r in rows if r["variant_id"] == variant]
+    unsubscribe = b_rows[0]["list_unsubscribe"].split("/u/")[1].split(">")[0]
+    db.execute("select drip.unsubscribe_by_token(%s)", (unsubscribe,))
+    report = {r["variant_id"]: r for r in db.execute("select * from drip.variant_report").fetchall()}
+    assert report[variant]["unique_clickers"] == report[variant]["sent"] == len(b_rows)
+    assert report[None]["unique_clickers"] == report[None]["sent"] == 40 - len(b_rows)
+    assert (report[variant]["unsubscribes"], report[None]["unsubscribes"]) == (1, 0)
+    assert seq

@@ -87,3 +87,28 @@ def test_preview_renders_exactly_what_dispatch_queues(db):
     assert len(queued) == len(templates) and queued == previews
     assert ("Hi Ann & <Bo>", "<p>Hi Ann &amp; &lt;Bo&gt;</p>") in queued
     assert ("Hi Ann & <Bo> ", "<p>Hi Ann &amp; &lt;Bo&gt; </p>") not in queued
+
+
+def test_preview_renders_the_arm_and_the_fields_dispatch_queues(db):
+    """Behaviours 18 and 25: a step with variants and {{attribute.X}} / {{event.X}} tags previews,
+    for each contact, the very message dispatch queues for it."""
+    import json
+
+    seq = add_sequence(db, "event", "cart_abandoned", steps=[(
+        0, "Cart {{event.cart_id|?}} for {{attribute.plan|free}}",
+        '<p>Total {{event.total}} <a href="https://shop.example.com/c/{{event.cart_id}}">back</a></p>')])
+    step = db.execute("select id from drip.sequence_steps where sequence_id = %s", (seq,)).fetchone()["id"]
+    db.execute("insert into drip.step_variants (step_id, name, subject, html_body) values "
+               "(%s, 'B', 'B: {{event.cart_id}} {{FirstName|you}}', '<p>B {{attribute.plan}}</p>')", (step,))
+    contacts = [add_contact(db, f"u{i}@example.com", f"N{i}", attributes=json.dumps({"plan": f"p{i}"}))
+                for i in range(12)]
+    for i, contact in enumerate(contacts):
+        db.execute("insert into drip.events (contact_id, name, key, payload) values (%s, 'cart_abandoned', %s, %s)",
+                   (contact, f"k{i}", json.dumps({"cart_id": f"c{i}", "total": i + 0.5})))
+    dispatch(db)
+    queued = {o["contact_id"]: (o["subject"], o["html_body"], o["text_body"]) for o in outbox(db)}
+    previews = {c: tuple(db.execute("select subject, html_body, text_body from drip.preview_step(%s, %s)",
+                                    (step, c)).fetchone().values()) for c in contacts}
+    assert previews == queued
+    assert {s.split(":")[0] for s, _, _ in queued.values()} >= {"B"}        # both arms are there
+    assert any(s.startswith("Cart c") for s, _, _ in queued.values())
