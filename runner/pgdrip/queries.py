@@ -155,7 +155,8 @@ HEALTH_TIMEOUT = "select set_config('statement_timeout', %(ms)s, true)"
 HEALTH_PROBE = "select count(*) as n from drip.mail_settings"
 UNSUBSCRIBE_TARGET = "select * from drip.unsubscribe_target(%(token)s)"
 CHECK_UNSUBSCRIBE_TOKEN = "select drip.check_unsubscribe_token(%(secret)s, %(contact)s, %(token)s) as valid"
-UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s) as contact_id"
+UNSUBSCRIBE_BY_TOKEN = "select drip.unsubscribe_by_token(%(token)s, %(via)s, %(scope)s) as contact_id"
+UNSUBSCRIBE_TOPICS = "select * from drip.unsubscribe_topics(%(token)s)"
 
 # --- pgdrip serve: the admin pages -----------------------------------------------
 ADMIN_ROLE = ("select pg_has_role(session_user, 'drip_admin', 'MEMBER') as can, "

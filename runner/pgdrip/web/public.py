@@ -5,12 +5,13 @@ import ipaddress
 import logging
 import uuid
 
+import psycopg
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import queries
-from .common import db, fetch_one, render
+from .common import db, fetch_all, fetch_one, render
 
 log = logging.getLogger("pgdrip.serve")
 
@@ -63,7 +64,9 @@ async def unsubscribe_page(request: Request) -> Response:
                                                         repeatable=True)
     if target is None:
         return not_found(request)
-    return render(request, "unsubscribe.html", {"target": target}, headers=NO_REFERRER)
+    # the preference page (behaviour 23): the mail's topic, the contact's topics, or all mail
+    topics = await fetch_all(request, queries.UNSUBSCRIBE_TOPICS, {"token": token})
+    return render(request, "unsubscribe.html", {"target": target, "topics": topics}, headers=NO_REFERRER)
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -88,12 +91,23 @@ async def unsubscribe(request: Request) -> Response:
     if form is None or form.get("List-Unsubscribe") != "One-Click":
         return PlainTextResponse("Expected the body List-Unsubscribe=One-Click (RFC 8058).\n", status_code=400)
     via = "page" if form.get("from") == "page" else "one-click"
-    # repeatable: a second unsubscribe of the same contact changes nothing (RFC 8058)
-    row = await fetch_one(request, queries.UNSUBSCRIBE_BY_TOKEN, {"token": token, "via": via}, repeatable=True)
+    # the one-click POST leaves the mail's topic (or all mail, for mail without one); the page
+    # may choose: its topic, another, or all mail (drip.unsubscribe_by_token judges the choice)
+    scope = form.get("scope") if via == "page" else None
+    if scope is not None and (len(scope) > 30 or "\x00" in scope):
+        return PlainTextResponse("Unknown choice.\n", status_code=400)
+    try:
+        # repeatable: a second unsubscribe of the same contact changes nothing (RFC 8058)
+        row = await fetch_one(request, queries.UNSUBSCRIBE_BY_TOKEN, {"token": token, "via": via, "scope": scope},
+                              repeatable=True)
+    except psycopg.errors.InvalidParameterValue:
+        return PlainTextResponse("Unknown choice.\n", status_code=400)
     if row["contact_id"] is None:
         return not_found(request)
     if via == "page":
-        return render(request, "unsubscribed.html", {}, headers=NO_REFERRER)
+        target = await fetch_one(request, queries.UNSUBSCRIBE_TARGET, {"token": token}, repeatable=True)
+        topics = await fetch_all(request, queries.UNSUBSCRIBE_TOPICS, {"token": token})
+        return render(request, "unsubscribed.html", {"target": target, "topics": topics}, headers=NO_REFERRER)
     return PlainTextResponse("You are unsubscribed.\n", headers=NO_REFERRER)
 
 
