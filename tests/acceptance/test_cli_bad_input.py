@@ -14,6 +14,8 @@ FILES = {"latin1.toml": b'[[sequence]]\nname = "Caf\xe9"\ntrigger_type = "tag_ad
 NOT_UTF8_BRAND = {"PGDRIP_BRAND_HEADER": "{dir}/brand-latin1.html"}
 
 CASES = [
+    (["mail-settings", "--clear", "secret"], "is not one of"),
+    (["mail-settings", "--dsn", "host=127.0.0.1 port=1 connect_timeout=1"], "cannot connect"),
     (["topics", "list", "--dsn", "host=127.0.0.1 port=1 connect_timeout=1"], "cannot connect"),
     (["topics", "add", ""], "topic name"),
     (["topics", "remove", "nope"], "no topic with id or name"),
