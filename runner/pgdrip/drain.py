@@ -56,6 +56,12 @@ class _Results:
         for outcome, (ids, errors) in self.by_outcome.items():
             conn.execute(queries.FINISH_OUTBOX,
                          {"runner": runner, "ids": ids, "outcome": outcome, "errors": errors})
+            if outcome == "retry":
+                # a retry at the last attempt ends failed: count it so (rare, so a second look is cheap)
+                gave_up = conn.execute(queries.COUNT_FAILED_AMONG, {"ids": ids}).fetchone()["n"]
+                stats.add("failed", gave_up)
+                stats.add("retried", len(ids) - gave_up)
+                continue
             stats.add(names[outcome], len(ids))
         self.by_outcome.clear()
 

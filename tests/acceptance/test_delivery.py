@@ -100,6 +100,7 @@ def test_failed_after_the_maximum_attempts(dsn, db, smtp, tmp_home):
     db.execute("update drip.outbox set attempts = 7")
     r = pgdrip("run", "--once", "--smtp", smtp.url, dsn=dsn, home=tmp_home)
     assert r.returncode == 0, r.stderr
+    assert "sent 0, to retry 0, failed 1" in r.stdout, r.stdout
     [row] = outbox(db)
     assert (row["status"], row["attempts"]) == ("failed", 8) and "451" in row["last_error"]
 
