@@ -15,15 +15,24 @@ as $$
     insert into drip.admin_sessions (token_hash, user_name, csrf) values (p_token_hash, p_user, p_csrf);
 $$;
 
+-- PL/pgSQL, with the times as values: Citus cannot plan a SQL function's parameters into an
+-- UPDATE of a reference table, nor a STABLE function inside its CASE
 create or replace function drip.admin_session(p_token_hash bytea) returns table (user_name text, csrf text)
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
+declare
+    v_now constant timestamptz := now();
+    v_idle constant timestamptz := now() - interval '12 hours';
+    v_born constant timestamptz := now() - interval '24 hours';
+    v_note constant timestamptz := now() - interval '1 minute';
+begin
+    return query
     update drip.admin_sessions s
-    set seen_at = case when s.seen_at < now() - interval '1 minute' then now() else s.seen_at end
-    where s.token_hash = p_token_hash and s.seen_at >= now() - interval '12 hours'
-      and s.created_at >= now() - interval '24 hours'
-    returning s.user_name, s.csrf
+    set seen_at = case when s.seen_at < v_note then v_now else s.seen_at end
+    where s.token_hash = p_token_hash and s.seen_at >= v_idle and s.created_at >= v_born
+    returning s.user_name, s.csrf;
+end
 $$;
 
 create or replace function drip.admin_session_close(p_token_hash bytea) returns void

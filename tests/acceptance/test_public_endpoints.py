@@ -13,7 +13,7 @@ import pytest
 
 from tests.acceptance.cli import pgdrip
 from tests.acceptance.serve_process import serving
-from tests.helpers import add_contact, add_sequence, add_tag, not_on_citus, tag
+from tests.helpers import add_contact, add_sequence, add_tag, tag
 from tests.pg_proxy import PgProxy
 
 SECRET = "a-long-random-secret-for-tests"
@@ -128,8 +128,6 @@ def test_every_page_carries_the_security_headers(dsn, db, smtp, tmp_home, world)
         assert_protected(off)
 
 
-@not_on_citus(reason="a signed-in admin session: drip.admin_session (a SQL function with a parameter) cannot be "
-                     "planned on Citus")
 def test_signed_in_admin_pages_carry_the_security_headers_on_a_403_and_a_404(dsn, db, tmp_home):
     with serving(dsn, tmp_home, {"PGDRIP_ADMIN_PASSWORD": PASSWORD}) as server, \
             httpx.Client(base_url=server.url, headers=BROWSER, timeout=10) as http:
